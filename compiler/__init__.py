@@ -1,0 +1,47 @@
+"""cnnc's backends: summary, Python source / PyTorch module, Graphviz diagrams, and the CLI.
+
+Importing this package is cheap: torch and graphviz are imported only by the functions that need them.
+"""
+from __future__ import annotations
+
+__all__ = ["load", "compile_source", "render", "analyse"]
+
+
+def analyse(source, *, input=None, network=None, **params):
+    """The analysed IR (a networkx.DiGraph) of a .cnn file path, a shipped name, or source text."""
+    import dsl
+
+    path, text = _path_or_text(source)
+    return dsl.build(path, text=text, params=params, input=input, network=network)
+
+
+def compile_source(source, *, input=None, network=None, **params) -> str:
+    """The generated PyTorch source of a network: a self-contained module that imports torch only."""
+    from .pysource import generate
+
+    return generate(analyse(source, input=input, network=network, **params))
+
+
+def load(source, *, input=None, network=None, **params):
+    """Build the network as a torch.nn.Module by executing its generated source."""
+    from .torch_backend import module_from_graph
+
+    return module_from_graph(analyse(source, input=input, network=network, **params))
+
+
+def render(source, **options):
+    """A graphviz.Digraph of a network (a path, source text, or an analysed graph)."""
+    from .graphviz_backend import render as _render
+
+    graph = source if hasattr(source, "graph") and hasattr(source, "nodes") else analyse(source)
+    return _render(graph, **options)
+
+
+def _path_or_text(source) -> tuple[str | None, str | None]:
+    """A path (or shipped name) when `source` looks like one; otherwise source text."""
+    import os
+
+    text = str(source)
+    if "{" in text or "\n" in text:
+        return None, text
+    return os.fspath(source), None

@@ -1,0 +1,206 @@
+"""`cnnc`: the command line. The only place that prints or exits.
+
+Exit codes: 0 ok, 1 the input is wrong, 2 cnnc is wrong (internal error, with a traceback).
+`check` and `summary` never import torch.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from dsl.diagnostics import CnnError
+
+EXAMPLES = """\
+examples:
+  cnnc check archs/*.cnn
+  cnnc summary archs/resnet50.cnn --set classes=10 --input 3x64x64
+  cnnc summary resnet50 --format json          (shipped networks by name)
+  cnnc compile archs/vgg16.cnn -o vgg16.py
+  cnnc render archs/googlenet.cnn -o googlenet.svg
+"""
+
+
+class UsageError(Exception):
+    """A command-line mistake (not a .cnn one): reported in one line, exit 1."""
+
+
+def _common(parser: argparse.ArgumentParser, many: bool = False) -> None:
+    if many:
+        parser.add_argument("files", nargs="+", metavar="FILE", help=".cnn files, or shipped network names")
+    else:
+        parser.add_argument("file", metavar="FILE", help="a .cnn file, or a shipped network name (resnet50)")
+    parser.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a network parameter, e.g. --set classes=10 (repeatable)")
+    parser.add_argument("--input", metavar="CxHxW", help="override the input shape, e.g. 3x32x32 "
+                        "(or NAME=CxHxW for a network with several inputs)")
+    parser.add_argument("--network", metavar="NAME", help="which network, when a file defines several")
+    parser.add_argument("-q", "--no-warnings", action="store_true", help="do not print warnings")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
+        description="cnnc: a language for convolutional network architectures, and its compiler.\n"
+                    "Checks shapes, parameters, MACs and receptive fields statically, draws diagrams, "
+                    "and compiles to PyTorch.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    check = sub.add_parser("check", help="check files; one line each: params, MACs, output shape",
+                           description="Check .cnn files statically (no torch). Prints one line per file: "
+                                       "network, parameters, MACs and output shapes, or located errors.")
+    _common(check, many=True)
+
+    summary = sub.add_parser("summary", help="per-layer table: shapes, params, MACs, receptive fields",
+                             description="Print a per-layer summary: path, op, output shape, parameters, "
+                                         "MACs and receptive field, then totals. No torch, no forward pass.")
+    _common(summary)
+    summary.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                         help="output format (default: table)")
+
+    compile_ = sub.add_parser("compile", help="generate a PyTorch module (.py), or export ONNX / pt2",
+                              description="Compile to a readable, self-contained PyTorch module.")
+    _common(compile_)
+    compile_.add_argument("-o", "--output", metavar="OUT", help="where to write (default: see README)")
+    compile_.add_argument("--format", choices=("py", "onnx", "pt2"), default="py",
+                          help="py: Python source (default); onnx / pt2: exported model")
+
+    render = sub.add_parser("render", help="draw the network with Graphviz (svg, png, pdf, dot)",
+                            description="Draw the analysed network: ops on nodes, shapes on edges, "
+                                        "blocks as clusters, repeated blocks folded.")
+    _common(render)
+    render.add_argument("-o", "--output", metavar="OUT", help="OUT.svg, .png, .pdf or .dot")
+    render.add_argument("--depth", type=int, default=None, metavar="N",
+                        help="block nesting shown expanded; deeper blocks fold into one node")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default=None, help="layout direction")
+
+    sub.add_parser("ops", help="list the built-in layers and their arguments",
+                   description="List the built-in layers, their arguments and defaults.")
+    return parser
+
+
+def _params(pairs: list[str]) -> dict:
+    from dsl import parse_value
+
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UsageError(f"--set expects NAME=VALUE, got {pair!r}")
+        params[name.strip()] = parse_value(value)
+    return params
+
+
+def _input(text: str | None):
+    if text is None:
+        return None
+    name, sep, shape = text.rpartition("=")
+    return {name: shape} if sep else text
+
+
+def load(args, path: str):
+    """Build the analysed graph for `path` with the command line's overrides."""
+    import dsl
+
+    return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network)
+
+
+def _warn(args, graph) -> None:
+    if not args.no_warnings:
+        for warning in graph.graph.get("warnings", ()):
+            print(warning.render(), file=sys.stderr)
+
+
+def cmd_check(args) -> int:
+    from dsl import NoNetwork
+    from .summary import check_line
+
+    status = 0
+    for path in args.files:
+        try:
+            graph = load(args, path)
+        except NoNetwork as library:
+            names = ", ".join(library.program.main.blocks[i].name for i in range(len(library.program.main.blocks)))
+            print(f"{path}: ok: a library of blocks ({names or 'none'})")
+            continue
+        except CnnError as error:
+            print(error.render(), file=sys.stderr)
+            status = 1
+            continue
+        _warn(args, graph)
+        print(check_line(graph))
+    return status
+
+
+def cmd_summary(args) -> int:
+    from .summary import FORMATS
+
+    graph = load(args, args.file)
+    _warn(args, graph)
+    sys.stdout.write(FORMATS[args.format](graph))
+    return 0
+
+
+def cmd_compile(args) -> int:
+    raise UsageError("`cnnc compile` is not implemented yet")
+
+
+def cmd_render(args) -> int:
+    raise UsageError("`cnnc render` is not implemented yet")
+
+
+def cmd_ops(args) -> int:
+    from dsl.ops import OPS, REQUIRED
+
+    for name, spec in OPS.items():
+        if name == "input" or spec.merge:
+            continue
+        params = ", ".join(a.name if a.default is REQUIRED else f"{a.name}={_show_default(a.default)}"
+                           for a in spec.args)
+        print(f"{name}({params})".ljust(60) + f"  {spec.doc}")
+    print("concat { ... } | { ... }".ljust(60) + "  joins branches along channels")
+    print("add { ... } | { ... }".ljust(60) + "  adds branches element-wise (residual)")
+    return 0
+
+
+def _show_default(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
+            "ops": cmd_ops}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CnnError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+    except UsageError as error:
+        print(f"cnnc: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - the one place that turns our own bugs into a report
+        print("cnnc: internal error, please report it with the input that caused it:", file=sys.stderr)
+        traceback.print_exc()
+        return 2
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

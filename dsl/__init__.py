@@ -1,0 +1,89 @@
+"""cnnc's language: .cnn text -> analysed IR (a networkx.DiGraph). Never imports torch."""
+from __future__ import annotations
+
+from .diagnostics import CnnError, Span, Warning_
+
+__all__ = ["build", "parse_value", "parse_shape", "CnnError", "Span", "Warning_"]
+
+
+def build(path: str | None = None, *, text: str | None = None, params: dict | None = None,
+          input=None, network: str | None = None, limits=None):
+    """Parse, elaborate and analyse a network; returns the annotated IR graph.
+
+    `path` is a .cnn file (or the name of a shipped one, e.g. "resnet50"); give `text` to compile
+    source held in memory. `params` override the network's parameters (`classes=10`); `input` is a
+    shape ("3x32x32", (3, 32, 32)) or a dict of them by input name. Raises CnnError.
+    """
+    from .analysis import analyse
+    from .elaborate import elaborate, Limits
+    from .loader import load_program
+
+    program = load_program(path, text)
+    net = _choose_network(program, network)
+    graph = elaborate(program, net, _values(params), _inputs(input), limits or Limits())
+    return analyse(graph)
+
+
+def parse_value(text: str):
+    """A command-line value (`10`, `[64, 128]`, `true`, `"M"`) evaluated by our own evaluator."""
+    from .expressions import Env, evaluate
+    from .syntax import parse_expression
+
+    return evaluate(parse_expression(text), Env({}, None))
+
+
+def parse_shape(value):
+    """`3x32x32`, `784`, a tuple, or a list -> a shape tuple; raises CnnError."""
+    if isinstance(value, str):
+        value = parse_value(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, list):
+        value = tuple(value)
+    if (not isinstance(value, tuple) or len(value) not in (1, 3)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)):
+        raise CnnError(f"an input shape is CxHxW (e.g. 3x224x224) or a feature count; got {value!r}")
+    return value
+
+
+def _values(params: dict | None) -> dict:
+    if not params:
+        return {}
+    return {key: (tuple(v) if isinstance(v, list) else v) for key, v in params.items()}
+
+
+def _inputs(value) -> dict:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {name: parse_shape(shape) for name, shape in value.items()}
+    return {"": parse_shape(value)}
+
+
+class NoNetwork(CnnError):
+    """The file defines blocks only: a library to import, not a network to build."""
+
+    def __init__(self, program):
+        span = program.main.blocks[0].name_span if program.main.blocks else None
+        super().__init__(f"{program.path} defines no network", span,
+                         hint="a file of blocks only can be imported; add `network Name { input ...; ... }`")
+        self.program = program
+
+
+def _choose_network(program, name: str | None):
+    from .diagnostics import NameError_, closest
+
+    networks = {n.name: n for n in program.main.networks}
+    if name is not None:
+        if name not in networks:
+            suggestion = closest(name, networks)
+            raise NameError_(f"{program.path} defines no network `{name}`",
+                             hint=f"did you mean `{suggestion}`?" if suggestion
+                             else f"it defines: {', '.join(networks) or 'none'}")
+        return networks[name]
+    if not networks:
+        raise NoNetwork(program)
+    if len(networks) > 1:
+        raise NameError_(f"{program.path} defines {len(networks)} networks: {', '.join(networks)}",
+                         program.main.networks[1].name_span, hint="choose one with --network NAME")
+    return program.main.networks[0]

@@ -1,0 +1,79 @@
+"""The analysis pass: parameters, MACs, activation sizes and receptive fields, without torch.
+
+Shapes are already on the nodes (elaboration needs them for `in.channels`); this pass annotates
+each node with `params`, `trainable`, `buffers`, `macs`, `rf` and `jump`, and the graph with `totals`.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import networkx as nx
+
+from .ops import OPS
+
+
+def analyse(graph: nx.DiGraph) -> nx.DiGraph:
+    """Annotate `graph` in place and return it."""
+    for node, data in graph.nodes(data=True):
+        sources = _sources(graph, node)
+        in_shapes = [graph.nodes[s]["shape"] for s in sources]
+        spec = OPS[data["op"]]
+        costs = spec.costs(data["args"], in_shapes, data["shape"])
+        data.update(params=costs.params, trainable=costs.trainable, buffers=costs.buffers, macs=costs.macs)
+        data["rf"], data["jump"] = _receptive(graph, data, sources, in_shapes)
+    graph.graph["totals"] = totals(graph)
+    return graph
+
+
+def _sources(graph: nx.DiGraph, node) -> list:
+    edges = sorted(graph.in_edges(node, data="port"), key=lambda e: e[2])
+    return [source for source, _, _ in edges]
+
+
+def _receptive(graph: nx.DiGraph, data: dict, sources: list, in_shapes: list):
+    """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis."""
+    if not sources:
+        return (1, 1), (Fraction(1), Fraction(1))
+    rf = tuple(max(graph.nodes[s]["rf"][i] for s in sources) for i in range(2))
+    jump = tuple(max(graph.nodes[s]["jump"][i] for s in sources) for i in range(2))
+    window = OPS[data["op"]].window(data["args"], in_shapes)
+    if window is None:
+        return rf, jump
+    if window == "all":
+        if len(in_shapes[0]) != 3:
+            return rf, jump
+        size = in_shapes[0][1:]
+        return (tuple(int(rf[i] + (size[i] - 1) * jump[i]) for i in range(2)),
+                tuple(jump[i] * size[i] for i in range(2)))
+    if window[0] == "up":
+        _, kernel, stride = window
+        steps = [-(-kernel[i] // stride[i]) for i in range(2)]
+        return (tuple(int(rf[i] + (steps[i] - 1) * jump[i]) for i in range(2)),
+                tuple(jump[i] / stride[i] for i in range(2)))
+    kernel, stride = window
+    return (tuple(int(rf[i] + (kernel[i] - 1) * jump[i]) for i in range(2)),
+            tuple(jump[i] * stride[i] for i in range(2)))
+
+
+def numel(shape) -> int:
+    total = 1
+    for n in shape:
+        total *= n
+    return total
+
+
+def totals(graph: nx.DiGraph) -> dict:
+    """Whole-network figures. MACs count the main output's path only (what inference costs);
+    parameters count every layer, side heads included (what the module holds)."""
+    main = graph.graph["outputs"]["output"]
+    main_nodes = nx.ancestors(graph, main) | {main}
+    nodes = graph.nodes
+    return {
+        "params": sum(d["params"] for _, d in nodes(data=True)),
+        "trainable_params": sum(d["trainable"] for _, d in nodes(data=True)),
+        "buffers": sum(d["buffers"] for _, d in nodes(data=True)),
+        "macs": sum(nodes[n]["macs"] for n in main_nodes),
+        "activation_bytes": 4 * sum(numel(d["shape"]) for _, d in nodes(data=True) if d["op"] != "input"),
+        "main_params": sum(nodes[n]["params"] for n in main_nodes),
+        "all_macs": sum(d["macs"] for _, d in nodes(data=True)),
+    }

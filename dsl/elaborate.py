@@ -1,0 +1,432 @@
+"""AST -> IR: resolve names, evaluate expressions, expand blocks, repeats, loops and conditions.
+
+The IR is a networkx.DiGraph whose node ids are layer paths (`layer1.0.conv1`). Each node's output
+shape is computed as it is created, because conditions may ask about the incoming shape
+(`in.channels`). Costs and receptive fields are added later by `analysis`.
+
+Paths: a labelled item is named by its label; an unlabelled one by its position in the nearest
+naming scope, like nn.Sequential. Block instances and labelled compound items open a naming scope;
+unlabelled sequences, branches, repeats, loops and conditions are transparent, so their items
+are numbered in the enclosing scope (`repeat 2 { Bottleneck(64) }` gives `layer1.1`, `layer1.2`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from . import ast
+from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
+from .expressions import Env, evaluate, show
+from .loader import Program
+from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits; every one is reported as a located error when exceeded."""
+
+    max_nodes: int = 100_000
+    max_repeat: int = 100_000
+    max_depth: int = 64               # nesting of block instances (and so recursion)
+    max_channels: int = 2 ** 24
+    max_activation_bytes: int = 2 ** 34  # float32 bytes of one layer's output, per sample
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    """One enclosing block instance of a node: for diagram clusters and generated classes."""
+
+    block: str
+    path: str
+    args: tuple[tuple[str, object], ...]
+    span: Span
+
+
+class Naming:
+    """A naming scope: a path prefix and the position counter of its items."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.position = prefix, 0
+
+    def next(self, label: str | None) -> str:
+        name = label if label is not None else str(self.position)
+        self.position += 1
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def child(self, label: str | None) -> "Naming":
+        return Naming(self.next(label))
+
+
+@dataclass
+class Frame:
+    """One block or network instance: its variables and its named values."""
+
+    variables: dict
+    values: dict = field(default_factory=dict)       # name -> node id
+    bound_at: dict = field(default_factory=dict)     # name -> span of the binding
+    used: set = field(default_factory=set)
+
+
+def elaborate(program: Program, network: ast.NetworkDef, params: dict | None = None,
+              inputs: dict | None = None, limits: Limits | None = None) -> nx.DiGraph:
+    """Build the IR of `network`; `params` and `inputs` override defaults and declared shapes."""
+    return _Elaborator(program, limits or Limits()).network(network, params or {}, inputs or {})
+
+
+class _Elaborator:
+    def __init__(self, program: Program, limits: Limits):
+        self.program, self.limits = program, limits
+        self.graph = nx.DiGraph()
+        self.scope: list[ScopeEntry] = []
+        self.warnings: list[Warning_] = []
+        self.outputs: dict[str, str] = {}
+
+    # -- the network ---------------------------------------------------------------------
+    def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> nx.DiGraph:
+        names = [p.name for p in net.params]
+        for key in overrides:
+            if key not in names:
+                suggestion = closest(key, names)
+                raise NameError_(f"network {net.name} has no parameter `{key}`", net.name_span,
+                                 hint=f"did you mean `{suggestion}`?" if suggestion else
+                                 f"its parameters: {', '.join(names) or 'none'}")
+        frame = Frame({})
+        for param in net.params:
+            if param.name in overrides:
+                frame.variables[param.name] = overrides[param.name]
+            elif param.default is None:
+                raise NameError_(f"network parameter `{param.name}` has no default and was not set",
+                                 param.span, hint=f"give it a default, or pass --set {param.name}=...")
+            else:
+                frame.variables[param.name] = evaluate(param.default, Env(frame.variables, None))
+        self.input_overrides = dict(input_overrides)
+        flow = self.seq(net.body, None, Naming(""), frame)
+        if not any(d["op"] == "input" for _, d in self.graph.nodes(data=True)):
+            raise ShapeError(f"network {net.name} declares no input", net.name_span,
+                             hint="start its body with e.g. `input 3x224x224`")
+        unused = set(self.input_overrides) - {n for n, d in self.graph.nodes(data=True) if d["op"] == "input"}
+        if unused:
+            raise NameError_(f"--input names no input of {net.name}: {', '.join(sorted(unused))}", net.name_span)
+        self._warn_unused(frame)
+        g = self.graph
+        g.graph.update(name=net.name, source=self.program.path, params=dict(frame.variables),
+                       inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
+                       outputs={"output": flow, **self.outputs}, warnings=self.warnings)
+        return g
+
+    # -- statements ----------------------------------------------------------------------
+    def seq(self, seq: ast.Seq, flow, naming: Naming, frame: Frame):
+        for stmt in seq.body:
+            flow = self.statement(stmt, flow, naming, frame)
+        return flow
+
+    def statement(self, stmt, flow, naming: Naming, frame: Frame):
+        if isinstance(stmt, ast.Statement):
+            out = self.item(stmt.item, stmt.label, flow, naming, frame)
+            if stmt.bind:
+                self._bind(frame, stmt.bind, out, stmt.span)
+            return out
+        if isinstance(stmt, ast.Tap):
+            self._bind(frame, stmt.name, self._need_flow(flow, stmt.span), stmt.span)
+            return flow
+        if isinstance(stmt, ast.InputDecl):
+            return self.input(stmt, frame)
+        if isinstance(stmt, ast.OutputDecl):
+            return self.output(stmt, flow, naming, frame)
+        raise AssertionError(f"unknown statement {type(stmt).__name__}")
+
+    def input(self, decl: ast.InputDecl, frame: Frame):
+        if self.scope:
+            raise ShapeError("`input` belongs in a network, not in a block", decl.span,
+                             hint="a block takes the tensor flowing into it")
+        name = decl.name or "input"
+        shape = self.input_overrides.get(name)
+        if shape is None and decl.name is None and len(self.input_overrides) == 1 and "" in self.input_overrides:
+            shape = self.input_overrides.pop("")
+            self.input_overrides[name] = shape
+        if shape is None:
+            shape = evaluate(decl.shape, Env(frame.variables, None))
+        shape = self._input_shape(shape, decl)
+        if name in self.graph:
+            raise NameError_(f"input `{name}` is declared twice", decl.span)
+        self._add(name, "input", {}, [], decl.span, shape=shape)
+        frame.values[name] = name
+        frame.used.add(name)
+        return name
+
+    def _input_shape(self, value, decl: ast.InputDecl) -> tuple[int, ...]:
+        shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+        if (not isinstance(shape, tuple) or len(shape) not in (1, 3)
+                or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)):
+            raise TypeError_(f"an input shape is CxHxW (e.g. 3x224x224) or a feature count; got {show(value)}",
+                             decl.shape.span)
+        return shape
+
+    def output(self, decl: ast.OutputDecl, flow, naming: Naming, frame: Frame):
+        flow = self._need_flow(flow, decl.span)
+        if decl.name in self.outputs or decl.name == "output":
+            raise NameError_(f"output `{decl.name}` is declared twice", decl.span)
+        result = flow if decl.body is None else self.seq(decl.body, flow, naming.child(decl.name), frame)
+        self.outputs[decl.name] = result
+        return flow
+
+    # -- items ---------------------------------------------------------------------------
+    def item(self, item, label, flow, naming: Naming, frame: Frame):
+        if isinstance(item, ast.Call):
+            return self.call(item, label, flow, naming, frame)
+        if isinstance(item, ast.Ref):
+            if label:
+                raise NameError_("a reference `@name` cannot be labelled", item.span)
+            return self.ref(item, frame)
+        inner = naming.child(label) if label else naming
+        if isinstance(item, ast.Seq):
+            return self.seq(item, flow, inner, frame)
+        if isinstance(item, ast.Merge):
+            return self.merge(item, label, flow, naming, inner, frame)
+        if isinstance(item, ast.Repeat):
+            return self.repeat(item, flow, inner, frame)
+        if isinstance(item, ast.For):
+            return self.loop(item, flow, inner, frame)
+        if isinstance(item, ast.If):
+            return self.condition(item, flow, inner, frame)
+        raise AssertionError(f"unknown item {type(item).__name__}")
+
+    def ref(self, ref: ast.Ref, frame: Frame):
+        if ref.name not in frame.values:
+            suggestion = closest(ref.name, frame.values)
+            raise NameError_(f"unknown value `@{ref.name}`", ref.span,
+                             hint=f"did you mean `@{suggestion}`?" if suggestion
+                             else "name a value first with `-> name` after an item")
+        frame.used.add(ref.name)
+        return frame.values[ref.name]
+
+    def merge(self, merge: ast.Merge, label, flow, naming: Naming, inner: Naming, frame: Frame):
+        flow = self._need_flow(flow, merge.span)
+        if len(merge.branches) < 2:
+            raise ShapeError(f"{merge.op} needs at least two branches, separated by `|`", merge.span)
+        outputs = [self.item(b.item, b.label, flow, inner, frame) for b in merge.branches]
+        path = inner.prefix if label else naming.next(None)
+        sources = []
+        for port, source in enumerate(outputs):
+            if source in sources:  # the same tensor twice: route it through an identity node
+                source = self._add(inner.next(None), "identity", {}, [source], merge.branches[port].span)
+            sources.append(source)
+        return self._add(path, merge.op, {}, sources, merge.span,
+                         branch_spans=[b.span for b in merge.branches])
+
+    def repeat(self, rep: ast.Repeat, flow, naming: Naming, frame: Frame):
+        count = evaluate(rep.count, Env(frame.variables, self._shape(flow)))
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise TypeError_(f"repeat needs a non-negative integer count, got {show(count)}", rep.count.span)
+        if count > self.limits.max_repeat:
+            raise LimitError(f"repeat {count:,} exceeds the limit of {self.limits.max_repeat:,}", rep.count.span)
+        for _ in range(count):
+            flow = self.seq(rep.body, flow, naming, frame)
+        return flow
+
+    def loop(self, loop: ast.For, flow, naming: Naming, frame: Frame):
+        items = evaluate(loop.iterable, Env(frame.variables, self._shape(flow)))
+        if not isinstance(items, tuple):
+            raise TypeError_(f"`for` needs a list, got {show(items)}", loop.iterable.span)
+        saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
+        for item in items:
+            frame.variables.update(self._unpack(loop, item))
+            flow = self.seq(loop.body, flow, naming, frame)
+        for name in loop.names:
+            frame.variables.pop(name, None)
+        frame.variables.update(saved)
+        return flow
+
+    def _unpack(self, loop: ast.For, item) -> dict:
+        if len(loop.names) == 1:
+            return {loop.names[0]: item}
+        if not isinstance(item, tuple) or len(item) != len(loop.names):
+            raise TypeError_(f"cannot unpack {show(item)} into {len(loop.names)} names "
+                             f"({', '.join(loop.names)})", loop.iterable.span)
+        return dict(zip(loop.names, item))
+
+    def condition(self, cond: ast.If, flow, naming: Naming, frame: Frame):
+        value = evaluate(cond.condition, Env(frame.variables, self._shape(flow)))
+        if not isinstance(value, bool):
+            raise TypeError_(f"a condition must be true or false, got {show(value)}", cond.condition.span,
+                             hint="compare explicitly, e.g. `stride != 1`")
+        if value:
+            return self.seq(cond.then, flow, naming, frame)
+        if isinstance(cond.orelse, ast.If):
+            return self.condition(cond.orelse, flow, naming, frame)
+        if cond.orelse is not None:
+            return self.seq(cond.orelse, flow, naming, frame)
+        return flow
+
+    # -- calls: layers and block instances -----------------------------------------------
+    def call(self, call: ast.Call, label, flow, naming: Naming, frame: Frame):
+        block = self.program.blocks.get(call.name)
+        if block is not None:
+            return self.instance(block, call, label, flow, naming, frame)
+        if call.name not in LAYER_OPS:
+            candidates = list(LAYER_OPS) + list(self.program.blocks)
+            suggestion = closest(call.name, candidates)
+            raise NameError_(f"unknown layer or block `{call.name}`", call.name_span,
+                             hint=f"did you mean `{suggestion}`?" if suggestion else
+                             "see `cnnc ops` for the built-in layers")
+        flow = self._need_flow(flow, call.span)
+        args = self._layer_args(call, frame, self._shape(flow))
+        return self._add(naming.next(label), call.name, args, [flow], call.span, call=call)
+
+    def _layer_args(self, call: ast.Call, frame: Frame, in_shape) -> dict:
+        spec = OPS[call.name]
+        given = self._match(call, [a.name for a in spec.args], f"`{call.name}`", required={
+            a.name for a in spec.args if a.default is REQUIRED})
+        env = Env(frame.variables, in_shape)
+        args = {}
+        for arg_spec in spec.args:
+            if arg_spec.name in given:
+                node = given[arg_spec.name]
+                try:
+                    args[arg_spec.name] = coerce(arg_spec.kind, evaluate(node.value, env), arg_spec.name)
+                except OpProblem as problem:
+                    raise TypeError_(f"{call.name}: {problem.message}", node.span, hint=problem.hint) from None
+            else:
+                args[arg_spec.name] = coerce(arg_spec.kind, arg_spec.default, arg_spec.name)
+        return args
+
+    def _match(self, call: ast.Call, names: list[str], what: str, required: set[str],
+               definition: Span | None = None) -> dict[str, ast.Arg]:
+        """Map positional and keyword arguments to parameter names."""
+        notes = (Note("defined here", definition),) if definition else ()
+        given: dict[str, ast.Arg] = {}
+        for position, arg in enumerate(call.args):
+            if arg.name is None:
+                if given and any(a.name for a in call.args[:position]):
+                    raise TypeError_("a positional argument follows a keyword argument", arg.span)
+                if position >= len(names):
+                    raise TypeError_(f"{what} takes at most {len(names)} argument(s), got {len(call.args)}",
+                                     arg.span, hint=f"its parameters: {', '.join(names) or 'none'}", notes=notes)
+                name = names[position]
+            else:
+                name = arg.name
+                if name not in names:
+                    suggestion = closest(name, names)
+                    raise NameError_(f"{what} has no argument `{name}`", arg.span, notes=notes,
+                                     hint=f"did you mean `{suggestion}`?" if suggestion
+                                     else f"its arguments: {', '.join(names) or 'none'}")
+            if name in given:
+                raise TypeError_(f"argument `{name}` is given twice", arg.span)
+            given[name] = arg
+        missing = [n for n in names if n in required and n not in given]
+        if missing:
+            raise TypeError_(f"{what} needs argument `{missing[0]}`", call.span, notes=notes,
+                             hint=f"its parameters: {', '.join(names)}")
+        return given
+
+    def instance(self, block: ast.BlockDef, call: ast.Call, label, flow, naming: Naming, frame: Frame):
+        if len(self.scope) >= self.limits.max_depth:
+            chain = [e.block for e in self.scope[-4:]]
+            recursive = block.name in [e.block for e in self.scope]
+            message = (f"block {block.name} calls itself without end" if recursive
+                       else f"blocks nest more than {self.limits.max_depth} deep")
+            raise LimitError(message, call.span, notes=(Note(f"via {' -> '.join(chain)} -> {block.name}"),),
+                             hint="make the recursion stop with an `if` on a parameter" if recursive else None)
+        in_shape = self._shape(flow)
+        names = [p.name for p in block.params]
+        given = self._match(call, names, f"block {block.name}",
+                            {p.name for p in block.params if p.default is None}, block.name_span)
+        caller_env = Env(frame.variables, in_shape)
+        variables: dict = {}
+        for param in block.params:
+            if param.name in given:
+                variables[param.name] = evaluate(given[param.name].value, caller_env)
+            else:
+                variables[param.name] = evaluate(param.default, Env(variables, in_shape))
+        path = naming.next(label)
+        self.scope.append(ScopeEntry(block.name, path, tuple(variables.items()), call.span))
+        inner = Frame(variables)
+        try:
+            out = self.seq(block.body, flow, Naming(path), inner)
+            self._warn_unused(inner)
+        except CnnError as error:  # each enclosing instance adds its use site, innermost first
+            error.with_notes(Note(f"in {_call_text(call)}", call.span))
+            raise
+        finally:
+            self.scope.pop()
+        return out
+
+    # -- graph building ------------------------------------------------------------------
+    def _add(self, path: str, op: str, args: dict, inputs: list, span: Span, shape=None,
+             call: ast.Call | None = None, branch_spans=None) -> str:
+        if path in self.graph:
+            raise NameError_(f"two layers are both named `{path}`", span,
+                             notes=(Note("the first one", self.graph.nodes[path]["span"]),),
+                             hint="labels must be unique in their block; inside `repeat` or `for`, "
+                                  "leave the layer unlabelled so it is numbered")
+        if len(self.graph) >= self.limits.max_nodes:
+            raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", span,
+                             hint="the limit is configurable (Limits.max_nodes)")
+        if shape is None:
+            shape = self._infer(op, args, inputs, span, call, branch_spans)
+        self._check_size(shape, span)
+        self.graph.add_node(path, op=op, args=args, span=span, scope=tuple(self.scope), shape=shape)
+        for port, source in enumerate(inputs):
+            self.graph.add_edge(source, path, port=port, shape=self.graph.nodes[source]["shape"])
+        return path
+
+    def _infer(self, op, args, inputs, span, call, branch_spans):
+        shapes = [self.graph.nodes[s]["shape"] for s in inputs]
+        try:
+            return OPS[op].shape(args, shapes)
+        except OpProblem as problem:
+            where = span
+            if call is not None and problem.arg:
+                where = next((a.span for a in call.args if a.name == problem.arg), span)
+            hint = problem.hint
+            if op == "add" and branch_spans:
+                hint = hint or _add_hint(shapes, inputs)
+            raise ShapeError(problem.message, where, hint=hint,
+                             notes=(Note(f"input: {'x'.join(map(str, shapes[0]))}"),) if op not in ("add", "concat")
+                             else ()) from None
+
+    def _check_size(self, shape, span: Span) -> None:
+        if shape[0] > self.limits.max_channels:
+            raise LimitError(f"{shape[0]:,} channels exceed the limit of {self.limits.max_channels:,}", span)
+        numel = 1
+        for n in shape:
+            numel *= n
+        if numel * 4 > self.limits.max_activation_bytes:
+            raise LimitError(f"this layer's output is {numel * 4:,} bytes per sample; the limit is "
+                             f"{self.limits.max_activation_bytes:,}", span)
+
+    def _shape(self, flow):
+        return None if flow is None else self.graph.nodes[flow]["shape"]
+
+    def _need_flow(self, flow, span: Span):
+        if flow is None:
+            raise ShapeError("no tensor flows here yet", span, hint="declare the network's `input` first")
+        return flow
+
+    def _bind(self, frame: Frame, name: str, node, span: Span) -> None:
+        frame.values[name] = node
+        frame.bound_at.setdefault(name, span)
+
+    def _warn_unused(self, frame: Frame) -> None:
+        for name, span in frame.bound_at.items():
+            if name not in frame.used:
+                self.warnings.append(Warning_("unused-value", f"value `{name}` is never used", span,
+                                              hint=f"refer to it with `@{name}`, or remove `-> {name}`"))
+
+
+def _call_text(call: ast.Call) -> str:
+    span = call.span
+    if span.line == span.end_line:
+        return span.source.line(span.line)[span.column - 1:span.end_column - 1]
+    return f"{call.name}(...)"
+
+
+def _add_hint(shapes, inputs) -> str:
+    main, other = shapes[0], shapes[-1]
+    if len(main) == 3 and len(other) == 3 and main[0] != other[0] and main[1:] == other[1:]:
+        return (f"the main branch outputs {'x'.join(map(str, main))} and the shortcut "
+                f"{'x'.join(map(str, other))}; project it with a 1x1 conv")
+    if len(main) == 3 and len(other) == 3 and main[1:] != other[1:]:
+        return "the branches' spatial sizes differ; give the shortcut the same stride"
+    return "every branch of `add` must output the same shape"
