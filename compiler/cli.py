@@ -99,11 +99,12 @@ def _input(text: str | None):
     return {name: shape} if sep else text
 
 
-def load(args, path: str):
+def load(args, path: str, networkx: bool = True):
     """Build the analysed graph for `path` with the command line's overrides."""
     import dsl
 
-    return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network)
+    return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network,
+                     networkx=networkx)
 
 
 def _warn(args, graph) -> None:
@@ -119,7 +120,7 @@ def cmd_check(args) -> int:
     status = 0
     for path in args.files:
         try:
-            graph = load(args, path)
+            graph = load(args, path, networkx=False)
         except NoNetwork as library:
             names = ", ".join(library.program.main.blocks[i].name for i in range(len(library.program.main.blocks)))
             print(f"{path}: ok: a library of blocks ({names or 'none'})")
@@ -136,7 +137,7 @@ def cmd_check(args) -> int:
 def cmd_summary(args) -> int:
     from .summary import FORMATS
 
-    graph = load(args, args.file)
+    graph = load(args, args.file, networkx=False)
     _warn(args, graph)
     sys.stdout.write(FORMATS[args.format](graph))
     return 0

@@ -7,12 +7,13 @@ __all__ = ["build", "parse_value", "parse_shape", "CnnError", "Span", "Warning_"
 
 
 def build(path: str | None = None, *, text: str | None = None, params: dict | None = None,
-          input=None, network: str | None = None, limits=None):
-    """Parse, elaborate and analyse a network; returns the annotated IR graph.
+          input=None, network: str | None = None, limits=None, networkx: bool = True):
+    """Parse, elaborate and analyse a network; returns the annotated IR, a networkx.DiGraph.
 
     `path` is a .cnn file (or the name of a shipped one, e.g. "resnet50"); give `text` to compile
     source held in memory. `params` override the network's parameters (`classes=10`); `input` is a
     shape ("3x32x32", (3, 32, 32)) or a dict of them by input name. Raises CnnError.
+    `networkx=False` returns the light graph that `check` and `summary` use, skipping networkx's import.
     """
     from .analysis import analyse
     from .elaborate import elaborate, Limits
@@ -21,7 +22,8 @@ def build(path: str | None = None, *, text: str | None = None, params: dict | No
     program = load_program(path, text)
     net = _choose_network(program, network)
     graph = elaborate(program, net, _values(params), _inputs(input), limits or Limits())
-    return analyse(graph)
+    graph = analyse(graph)
+    return graph.to_networkx() if networkx else graph
 
 
 def parse_value(text: str):

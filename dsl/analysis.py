@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import networkx as nx
-
+from .graph import ancestors
 from .ops import OPS
 
 
-def analyse(graph: nx.DiGraph) -> nx.DiGraph:
+def analyse(graph):
     """Annotate `graph` in place and return it."""
     for node, data in graph.nodes(data=True):
         sources = _sources(graph, node)
@@ -25,12 +24,12 @@ def analyse(graph: nx.DiGraph) -> nx.DiGraph:
     return graph
 
 
-def _sources(graph: nx.DiGraph, node) -> list:
+def _sources(graph, node) -> list:
     edges = sorted(graph.in_edges(node, data="port"), key=lambda e: e[2])
     return [source for source, _, _ in edges]
 
 
-def _receptive(graph: nx.DiGraph, data: dict, sources: list, in_shapes: list):
+def _receptive(graph, data: dict, sources: list, in_shapes: list):
     """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis."""
     if not sources:
         return (1, 1), (Fraction(1), Fraction(1))
@@ -62,11 +61,11 @@ def numel(shape) -> int:
     return total
 
 
-def totals(graph: nx.DiGraph) -> dict:
+def totals(graph) -> dict:
     """Whole-network figures. MACs count the main output's path only (what inference costs);
     parameters count every layer, side heads included (what the module holds)."""
     main = graph.graph["outputs"]["output"]
-    main_nodes = nx.ancestors(graph, main) | {main}
+    main_nodes = ancestors(graph, main) | {main}
     nodes = graph.nodes
     return {
         "params": sum(d["params"] for _, d in nodes(data=True)),

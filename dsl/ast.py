@@ -5,93 +5,97 @@ from dataclasses import dataclass
 
 from .diagnostics import Span
 
+# Identity equality: AST nodes are compared by position, never by value, and skipping the generated
+# __eq__/__hash__ keeps `cnnc check` start-up short.
+_node = dataclass(frozen=True, eq=False)
+
 
 # ---- expressions -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@_node
 class Expr:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Literal(Expr):
     value: object  # int, float, bool, str, or a tuple of ints for `3x3`
 
 
-@dataclass(frozen=True)
+@_node
 class Name(Expr):
     name: str
 
 
-@dataclass(frozen=True)
+@_node
 class InAttr(Expr):
     """`in.channels`, `in.h`, `in.w`: a property of the incoming tensor."""
 
     attr: str
 
 
-@dataclass(frozen=True)
+@_node
 class ListExpr(Expr):
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@_node
 class Index(Expr):
     target: Expr
     index: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class FuncCall(Expr):
     name: str
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@_node
 class BinOp(Expr):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class Compare(Expr):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class BoolOp(Expr):
     op: str  # "and" | "or"
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class Not(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class Neg(Expr):
     operand: Expr
 
 
 # ---- statements --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@_node
 class Node:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Arg(Node):
     name: str | None  # None for a positional argument
     value: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class Call(Node):
     """A layer (`conv(64, 3x3)`, `relu`) or a block instance (`Bottleneck(64)`)."""
 
@@ -100,71 +104,71 @@ class Call(Node):
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Seq(Node):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@_node
 class Branch(Node):
     label: str | None
     item: Node
 
 
-@dataclass(frozen=True)
+@_node
 class Merge(Node):
     op: str  # "concat" | "add"
     branches: tuple[Branch, ...]
 
 
-@dataclass(frozen=True)
+@_node
 class Repeat(Node):
     count: Expr
     body: Seq
 
 
-@dataclass(frozen=True)
+@_node
 class For(Node):
     names: tuple[str, ...]
     iterable: Expr
     body: Seq
 
 
-@dataclass(frozen=True)
+@_node
 class If(Node):
     condition: Expr
     then: Seq
     orelse: "Seq | If | None"
 
 
-@dataclass(frozen=True)
+@_node
 class Ref(Node):
     """`@name`: continue from a named value."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@_node
 class Statement(Node):
     label: str | None
     item: Node
     bind: str | None  # `-> name` after the item
 
 
-@dataclass(frozen=True)
+@_node
 class Tap(Node):
     """`-> name` on its own: name the current value."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@_node
 class InputDecl(Node):
     name: str | None
     shape: Expr
 
 
-@dataclass(frozen=True)
+@_node
 class OutputDecl(Node):
     """`output aux1 { ... }`: a side output computed from the current value."""
 
@@ -172,13 +176,13 @@ class OutputDecl(Node):
     body: Seq | None
 
 
-@dataclass(frozen=True)
+@_node
 class Param(Node):
     name: str
     default: Expr | None
 
 
-@dataclass(frozen=True)
+@_node
 class BlockDef(Node):
     name: str
     params: tuple[Param, ...]
@@ -186,7 +190,7 @@ class BlockDef(Node):
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class NetworkDef(Node):
     name: str
     params: tuple[Param, ...]
@@ -194,12 +198,12 @@ class NetworkDef(Node):
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Import(Node):
     path: str
 
 
-@dataclass(frozen=True)
+@_node
 class Module(Node):
     imports: tuple[Import, ...]
     blocks: tuple[BlockDef, ...]

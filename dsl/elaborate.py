@@ -1,6 +1,6 @@
 """AST -> IR: resolve names, evaluate expressions, expand blocks, repeats, loops and conditions.
 
-The IR is a networkx.DiGraph whose node ids are layer paths (`layer1.0.conv1`). Each node's output
+The IR is a directed graph (dsl.graph.LightGraph, converted to networkx.DiGraph) whose node ids are layer paths (`layer1.0.conv1`). Each node's output
 shape is computed as it is created, because conditions may ask about the incoming shape
 (`in.channels`). Costs and receptive fields are added later by `analysis`.
 
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from . import ast
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
 from .expressions import Env, evaluate, show
+from .graph import LightGraph
 from .loader import Program
 from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
 
@@ -69,7 +68,7 @@ class Frame:
 
 
 def elaborate(program: Program, network: ast.NetworkDef, params: dict | None = None,
-              inputs: dict | None = None, limits: Limits | None = None) -> nx.DiGraph:
+              inputs: dict | None = None, limits: Limits | None = None) -> LightGraph:
     """Build the IR of `network`; `params` and `inputs` override defaults and declared shapes."""
     return _Elaborator(program, limits or Limits()).network(network, params or {}, inputs or {})
 
@@ -77,13 +76,13 @@ def elaborate(program: Program, network: ast.NetworkDef, params: dict | None = N
 class _Elaborator:
     def __init__(self, program: Program, limits: Limits):
         self.program, self.limits = program, limits
-        self.graph = nx.DiGraph()
+        self.graph = LightGraph()
         self.scope: list[ScopeEntry] = []
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
 
     # -- the network ---------------------------------------------------------------------
-    def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> nx.DiGraph:
+    def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> LightGraph:
         names = [p.name for p in net.params]
         for key in overrides:
             if key not in names:

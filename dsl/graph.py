@@ -1,0 +1,126 @@
+"""The IR container while it is built, and its conversion to networkx.
+
+Elaboration and analysis build a `LightGraph`: the few networkx.DiGraph methods they use, over the
+same dict layout. Importing networkx costs ~0.15 s (it loads all of its algorithms), more than the
+whole rest of `cnnc check`, so `check` and `summary` stay on the light graph while every public API
+(`dsl.build`, the backends) gets a real networkx.DiGraph from `to_networkx()`.
+"""
+from __future__ import annotations
+
+
+class _NodeView:
+    def __init__(self, nodes: dict):
+        self._nodes = nodes
+
+    def __call__(self, data: bool = False):
+        return iter(self._nodes.items()) if data else iter(self._nodes)
+
+    def __getitem__(self, node) -> dict:
+        return self._nodes[node]
+
+    def __iter__(self):
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, node) -> bool:
+        return node in self._nodes
+
+
+class LightGraph:
+    """A directed graph with networkx.DiGraph's interface, as far as dsl and the summary use it."""
+
+    def __init__(self):
+        self.graph: dict = {}
+        self._node: dict = {}
+        self._pred: dict = {}
+        self._succ: dict = {}
+
+    @property
+    def nodes(self) -> _NodeView:
+        return _NodeView(self._node)
+
+    def add_node(self, node, **attrs) -> None:
+        self._node.setdefault(node, {}).update(attrs)
+        self._pred.setdefault(node, {})
+        self._succ.setdefault(node, {})
+
+    def add_edge(self, source, target, **attrs) -> None:
+        self._succ[source].setdefault(target, {}).update(attrs)
+        self._pred[target][source] = self._succ[source][target]
+
+    def in_edges(self, node, data=False):
+        for source, attrs in self._pred[node].items():
+            if data is False:
+                yield source, node
+            elif data is True:
+                yield source, node, attrs
+            else:
+                yield source, node, attrs.get(data)
+
+    def edges(self, data: bool = False):
+        for source, targets in self._succ.items():
+            for target, attrs in targets.items():
+                yield (source, target, attrs) if data else (source, target)
+
+    def predecessors(self, node):
+        return iter(self._pred[node])
+
+    def successors(self, node):
+        return iter(self._succ[node])
+
+    def ancestors(self, node) -> set:
+        seen, stack = set(), [node]
+        while stack:
+            for source in self._pred[stack.pop()]:
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return seen
+
+    def __contains__(self, node) -> bool:
+        return node in self._node
+
+    def __len__(self) -> int:
+        return len(self._node)
+
+    def __iter__(self):
+        return iter(self._node)
+
+    def to_networkx(self):
+        """The same graph as a networkx.DiGraph (shown as a diagram in Jupyter)."""
+        graph = _ir_class()()
+        graph.graph.update(self.graph)
+        graph.add_nodes_from(self._node.items())
+        graph.add_edges_from(self.edges(data=True))
+        return graph
+
+
+_IR_CLASS = None
+
+
+def _ir_class():
+    global _IR_CLASS
+    if _IR_CLASS is None:
+        import networkx as nx
+
+        class IRGraph(nx.DiGraph):
+            """The analysed IR: a networkx.DiGraph that Jupyter displays as its diagram."""
+
+            def _repr_svg_(self):
+                from compiler.graphviz_backend import render
+
+                return render(self).pipe(format="svg", encoding="utf-8")
+
+        _IR_CLASS = IRGraph
+    return _IR_CLASS
+
+
+def ancestors(graph, node) -> set:
+    """networkx.ancestors for either graph kind."""
+    if isinstance(graph, LightGraph):
+        return graph.ancestors(node)
+    import networkx as nx
+
+    return nx.ancestors(graph, node)
