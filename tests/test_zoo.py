@@ -1,0 +1,278 @@
+"""The zoo (archs/): every network reproduces its paper's (or torchvision's) figures exactly.
+
+Oracles: parameter counts are torchvision's (`sum(p.numel() for p in model.parameters())`) for VGG
+and ResNet, and the papers' own arithmetic for LeNet-5 (60,000), AlexNet and GoogLeNet; MACs are
+torchvision's "GFLOPS" column where it has one. Layer paths follow torchvision's module names.
+
+Golden summaries: tests/golden/zoo/<name>.txt hold `cnnc summary archs/<name>.cnn`. After an
+intended change to the summary format or to a network, regenerate them with
+
+    CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_zoo.py
+
+and review the diff before committing.
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import dsl
+from compiler import cli
+from dsl.diagnostics import ShapeError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "zoo"
+FIVE = ["lenet5", "alexnet", "vgg16", "googlenet", "resnet50"]
+
+# name: (trainable params, MACs on the main output or None, main output shape)
+FIGURES = {
+    "lenet5": (60_000, 325_680, (10,)),
+    "alexnet": (60_965_224, 724_406_816, (1000,)),
+    "vgg16": (138_357_544, 15_470_264_320, (1000,)),
+    "googlenet": (13_378_280, 1_582_671_872, (1000,)),
+    "resnet50": (25_557_032, 4_089_184_256, (1000,)),
+    "vgg11": (132_863_336, None, (1000,)),
+    "vgg13": (133_047_848, None, (1000,)),
+    "vgg19": (143_667_240, None, (1000,)),
+    "resnet18": (11_689_512, None, (1000,)),
+    "resnet34": (21_797_672, None, (1000,)),
+    "resnet101": (44_549_160, None, (1000,)),
+    "resnet152": (60_192_808, None, (1000,)),
+}
+
+_CACHE = {}
+
+
+def build(name: str):
+    if name not in _CACHE:
+        _CACHE[name] = dsl.build(f"archs/{name}.cnn")
+    return _CACHE[name]
+
+
+def output_shape(graph, which: str = "output"):
+    return graph.nodes[graph.graph["outputs"][which]]["shape"]
+
+
+def code_lines(name: str) -> list[str]:
+    """Non-comment, non-blank lines (block definitions included)."""
+    lines = (ROOT / "archs" / f"{name}.cnn").read_text().splitlines()
+    return [line for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def test_every_zoo_file_is_covered():
+    assert sorted(p.stem for p in (ROOT / "archs").glob("*.cnn")) == sorted(FIGURES)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_counts(name):
+    params, macs, shape = FIGURES[name]
+    graph = build(name)
+    totals = graph.graph["totals"]
+    assert totals["trainable_params"] == params
+    if macs is not None:
+        assert totals["macs"] == macs
+    assert output_shape(graph) == shape
+    assert graph.graph["warnings"] == []
+
+
+def test_googlenet_main_and_auxiliary_heads():
+    graph = build("googlenet")
+    totals = graph.graph["totals"]
+    assert totals["main_params"] == 6_998_552
+    assert totals["trainable_params"] == 13_378_280
+    assert list(graph.graph["outputs"]) == ["output", "aux1", "aux2"]
+    assert output_shape(graph, "aux1") == output_shape(graph, "aux2") == (1000,)
+    # the heads branch off 4a (512 channels) and 4d (528 channels) at 14x14 -> 4x4
+    assert graph.nodes["aux1.conv"]["params"] == 512 * 128 + 128
+    assert graph.nodes["aux2.conv"]["params"] == 528 * 128 + 128
+    assert graph.nodes["aux1.0"]["shape"] == (512, 4, 4)
+    assert graph.nodes["avgpool"]["shape"] == (1024, 1, 1)
+    concats = [n for n, d in graph.nodes(data=True) if d["op"] == "concat"]
+    assert [graph.nodes[n]["shape"][0] for n in concats] == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
+
+
+def test_lenet5_layers_follow_the_paper():
+    graph = build("lenet5")
+    shapes = {n: graph.nodes[n]["shape"] for n in ("c1", "s2", "c3", "s4", "c5", "f6", "out")}
+    assert shapes == {"c1": (6, 28, 28), "s2": (6, 14, 14), "c3": (16, 10, 10), "s4": (16, 5, 5),
+                      "c5": (120, 1, 1), "f6": (84,), "out": (10,)}
+    params = {n: graph.nodes[n]["params"] for n in shapes}
+    # C3: 60 connections of 5x5 weights + 16 biases; S2/S4: a coefficient and a bias per map
+    assert params == {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164, "out": 0}
+    assert graph.nodes["out"]["buffers"] == 84 * 10  # the fixed prototypes are not trained
+    table = graph.nodes["c3"]["args"]["table"]
+    assert [len(row) for row in table] == [3] * 6 + [4] * 9 + [6]
+    assert table[14] == (0, 2, 3, 5)
+    assert sum(1 for _, d in graph.nodes(data=True) if d["op"] == "scaled_tanh") == 6
+
+
+def test_alexnet_two_gpu_split():
+    graph = build("alexnet")
+    groups = {n: graph.nodes[n]["args"]["groups"] for n in ("conv1", "conv2", "conv3", "conv4", "conv5")}
+    assert groups == {"conv1": 1, "conv2": 2, "conv3": 1, "conv4": 2, "conv5": 2}
+    assert graph.nodes["pool5"]["shape"] == (256, 6, 6)
+    assert graph.nodes["norm1"]["args"]["k"] == 2.0
+
+
+def _torchvision_vgg_paths(config):
+    paths, index = [], 0
+    for v in config:
+        if v == "M":
+            index += 1
+        else:
+            paths.append(f"features.{index}")
+            index += 2
+    return paths + ["classifier.0", "classifier.3", "classifier.6"]
+
+
+def _torchvision_resnet_paths(layers, bottleneck):
+    paths = ["conv1", "bn1"]
+    convs = 3 if bottleneck else 2
+    for stage, blocks in enumerate(layers, start=1):
+        for block in range(blocks):
+            prefix = f"layer{stage}.{block}"
+            for i in range(1, convs + 1):
+                paths += [f"{prefix}.conv{i}", f"{prefix}.bn{i}"]
+            if block == 0 and (stage > 1 or bottleneck):
+                paths += [f"{prefix}.downsample.0", f"{prefix}.downsample.1"]
+    return paths + ["fc"]
+
+
+D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("vgg16", _torchvision_vgg_paths(D)),
+    ("vgg11", _torchvision_vgg_paths([64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"])),
+    ("resnet18", _torchvision_resnet_paths([2, 2, 2, 2], False)),
+    ("resnet34", _torchvision_resnet_paths([3, 4, 6, 3], False)),
+    ("resnet50", _torchvision_resnet_paths([3, 4, 6, 3], True)),
+    ("resnet101", _torchvision_resnet_paths([3, 4, 23, 3], True)),
+    ("resnet152", _torchvision_resnet_paths([3, 8, 36, 3], True)),
+])
+def test_parameter_paths_are_torchvisions(name, expected):
+    """Layers with parameters sit at torchvision's module paths, in its order."""
+    graph = build(name)
+    assert [n for n, d in graph.nodes(data=True) if d["params"]] == expected
+
+
+@pytest.mark.parametrize("name", ["vgg11", "vgg16", "resnet18", "resnet50", "resnet101"])
+def test_state_dict_matches_torchvision(name):
+    """With torchvision installed: every parameter name and size equals torchvision's."""
+    models = pytest.importorskip("torchvision.models")
+    expected = {k: p.numel() for k, p in getattr(models, name)().named_parameters()}
+    found = {}
+    for node, data in build(name).nodes(data=True):
+        if data["op"] == "batchnorm":
+            found[f"{node}.weight"] = found[f"{node}.bias"] = data["shape"][0]
+        elif data["params"]:
+            bias = data["args"]["out"] if data["args"]["bias"] else 0
+            found[f"{node}.weight"] = data["params"] - bias
+            if bias:
+                found[f"{node}.bias"] = bias
+    assert found == expected
+
+
+def test_vgg16_is_driven_by_its_configuration():
+    vgg11 = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
+    graph = dsl.build("archs/vgg16.cnn", params={"config": vgg11})
+    assert graph.graph["totals"]["trainable_params"] == 132_863_336
+
+
+# ---- other inputs and classes ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, params", [
+    ("vgg16", 134_301_514), ("vgg11", 128_807_306), ("resnet18", 11_181_642),
+    ("resnet50", 23_528_522), ("resnet152", 58_164_298), ("lenet5", 866_700),
+])
+def test_ten_classes_at_64x64(name, params):
+    graph = dsl.build(f"archs/{name}.cnn", params={"classes": 10}, input="3x64x64")
+    assert output_shape(graph) == (10,)
+    assert graph.graph["totals"]["trainable_params"] == params
+
+
+def test_ten_classes_at_64x64_vgg_and_resnet_lose_only_the_classifier():
+    """The 64x64 input changes no conv: only the last linear layer shrinks to 10 classes."""
+    for name, fc in [("vgg16", "classifier.6"), ("resnet50", "fc")]:
+        small = dsl.build(f"archs/{name}.cnn", params={"classes": 10}, input="3x64x64")
+        full = build(name)
+        fan_in_plus_bias = full.nodes[fc]["params"] // 1000
+        assert (full.graph["totals"]["trainable_params"] - small.graph["totals"]["trainable_params"]
+                == fan_in_plus_bias * 990)
+
+
+@pytest.mark.parametrize("name, input, line, column, layer, seen", [
+    ("alexnet", "3x64x64", 17, 63, "maxpool `pool5`", "256x2x2"),
+    ("googlenet", "3x64x64", 37, 9, "avgpool `aux1.0`", "512x4x4"),   # aux1's 5x5/3 pool after 4a
+    ("vgg16", "3x16x16", 10, 23, "maxpool `features.30`", "512x1x1"),  # the fifth pool, in a loop
+    ("lenet5", "1x20x20", 18, 9, "conv `c5`", "16x2x2"),
+])
+def test_too_small_input_is_a_located_error(name, input, line, column, layer, seen):
+    """The error points at the first layer whose output collapses, and names it by its path."""
+    with pytest.raises(ShapeError) as caught:
+        dsl.build(f"archs/{name}.cnn", params={"classes": 10}, input=input)
+    error = caught.value
+    assert (error.span.path, error.span.line, error.span.column) == (f"archs/{name}.cnn", line, column)
+    assert error.message.startswith(f"{layer}: output collapses to ")
+    assert seen in error.message
+    assert "too small" in error.hint
+
+
+def test_too_small_input_from_the_command_line(capsys):
+    assert cli.main(["summary", "archs/alexnet.cnn", "--set", "classes=10", "--input", "3x64x64"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("archs/alexnet.cnn:17:63: error: maxpool `pool5`: output collapses to 0x0")
+    assert "pool5: maxpool(3x3, stride=2)" in err
+
+
+def test_ten_classes_at_64x64_from_the_command_line(capsys):
+    assert cli.main(["summary", "archs/resnet50.cnn", "--set", "classes=10", "--input", "3x64x64"]) == 0
+    out = capsys.readouterr().out
+    assert "fc                     linear" in out and "[N, 10]" in out.splitlines()[-1]
+
+
+# ---- conciseness -------------------------------------------------------------------------------
+
+def test_resnet50_is_at_most_40_lines():
+    assert len(code_lines("resnet50")) <= 40
+
+
+def test_family_members_are_short():
+    for name in ["vgg11", "vgg13", "vgg19", "resnet34", "resnet101", "resnet152"]:
+        assert len(code_lines(name)) <= 15, name
+
+
+def test_googlenet_inception_once_and_nine_aligned_instances():
+    lines = code_lines("googlenet")
+    assert sum(1 for line in lines if line.startswith("block Inception(")) == 1
+    rows = [line for line in lines if re.match(r"\s+inception[345][a-e]:\s+Inception\(.*\)$", line)]
+    assert len(rows) == 9
+    assert len({line.index("(") for line in rows}) == 1
+    assert len({len(line) for line in rows}) == 1  # columns line up
+
+
+def test_vgg16_layers_come_from_its_configuration_list():
+    lines = code_lines("vgg16")
+    assert sum(1 for line in lines if "conv(" in line) == 1
+    assert any(line.strip().startswith("for v in config") for line in lines)
+
+
+def test_each_file_cites_its_paper():
+    for name in FIGURES:
+        first = (ROOT / "archs" / f"{name}.cnn").read_text().splitlines()[0]
+        assert first.startswith("# ") and re.search(r"\b(19|20)\d\d\b", "\n".join(
+            (ROOT / "archs" / f"{name}.cnn").read_text().splitlines()[:3])), name
+
+
+# ---- golden summaries --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", FIVE)
+def test_golden_summary(name, capsys):
+    assert cli.main(["summary", f"archs/{name}.cnn"]) == 0
+    out = capsys.readouterr().out
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("CNNC_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out)
+    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
