@@ -135,12 +135,24 @@ def render(kind: str, message: str, span: Span | None, hint: str | None,
     lines = [f"{where}{kind}: {message}"]
     if span is not None:
         lines += excerpt(span)
-    for note in notes:
+    for note, count in _collapsed(notes):
         at = f" at {note.span}" if note.span else ""
-        lines.append(f"  note: {note.message}{at}")
+        times = f" ({count} times)" if count > 1 else ""
+        lines.append(f"  note: {note.message}{at}{times}")
     if hint:
         lines.append(f"  hint: {hint}")
     return "\n".join(lines)
+
+
+def _collapsed(notes: tuple[Note, ...]) -> list[tuple[Note, int]]:
+    """Consecutive identical notes (deep recursion) shown once with a count."""
+    runs: list[list] = []
+    for note in notes:
+        if runs and runs[-1][0] == note:
+            runs[-1][1] += 1
+        else:
+            runs.append([note, 1])
+    return [(note, count) for note, count in runs]
 
 
 def closest(name: str, candidates) -> str | None:

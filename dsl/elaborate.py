@@ -321,11 +321,10 @@ class _Elaborator:
 
     def instance(self, block: ast.BlockDef, call: ast.Call, label, flow, naming: Naming, frame: Frame):
         if len(self.scope) >= self.limits.max_depth:
-            chain = [e.block for e in self.scope[-4:]]
             recursive = block.name in [e.block for e in self.scope]
-            message = (f"block {block.name} calls itself without end" if recursive
-                       else f"blocks nest more than {self.limits.max_depth} deep")
-            raise LimitError(message, call.span, notes=(Note(f"via {' -> '.join(chain)} -> {block.name}"),),
+            message = (f"block {block.name} calls itself without end ({self.limits.max_depth} levels deep)"
+                       if recursive else f"blocks nest more than {self.limits.max_depth} deep")
+            raise LimitError(message, call.span,
                              hint="make the recursion stop with an `if` on a parameter" if recursive else None)
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
@@ -363,14 +362,14 @@ class _Elaborator:
             raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", span,
                              hint="the limit is configurable (Limits.max_nodes)")
         if shape is None:
-            shape = self._infer(op, args, inputs, span, call, branch_spans)
+            shape = self._infer(path, op, args, inputs, span, call, branch_spans)
         self._check_size(shape, span)
         self.graph.add_node(path, op=op, args=args, span=span, scope=tuple(self.scope), shape=shape)
         for port, source in enumerate(inputs):
             self.graph.add_edge(source, path, port=port, shape=self.graph.nodes[source]["shape"])
         return path
 
-    def _infer(self, op, args, inputs, span, call, branch_spans):
+    def _infer(self, path, op, args, inputs, span, call, branch_spans):
         shapes = [self.graph.nodes[s]["shape"] for s in inputs]
         try:
             return OPS[op].shape(args, shapes)
@@ -381,9 +380,9 @@ class _Elaborator:
             hint = problem.hint
             if op == "add" and branch_spans:
                 hint = hint or _add_hint(shapes, inputs)
-            raise ShapeError(problem.message, where, hint=hint,
-                             notes=(Note(f"input: {'x'.join(map(str, shapes[0]))}"),) if op not in ("add", "concat")
-                             else ()) from None
+            # layers are named by their path (`conv5`, `features.28`); merges by their op alone
+            who = op if OPS[op].merge else f"{op} `{path}`"
+            raise ShapeError(f"{who}: {problem.message}", where, hint=hint) from None
 
     def _check_size(self, shape, span: Span) -> None:
         if shape[0] > self.limits.max_channels:

@@ -82,7 +82,8 @@ def coerce(kind: str, value, what: str):
     if kind == "int+" or kind == "int0":
         low = 1 if kind == "int+" else 0
         if not _is_int(value):
-            raise OpProblem(f"{what} must be an integer, got {_fmt(value)}")
+            hint = "use `//` for integer division" if isinstance(value, float) and value.is_integer() else None
+            raise OpProblem(f"{what} must be an integer, got {_fmt(value)}", hint=hint)
         if value < low:
             raise OpProblem(f"{what} must be at least {low}, got {value}")
         return value
@@ -142,7 +143,7 @@ def _table(value, what: str) -> tuple[tuple[int, ...], ...]:
 def _spatial(shapes: list[Shape], op: str) -> Shape:
     shape = shapes[0]
     if len(shape) != 3:
-        raise OpProblem(f"{op} needs a feature map CxHxW, got a flat vector of {shape[0]}",
+        raise OpProblem(f"needs a feature map CxHxW, got a flat vector of {shape[0]}",
                         hint="put it before `flatten`, or drop the flatten")
     return shape
 
@@ -150,7 +151,7 @@ def _spatial(shapes: list[Shape], op: str) -> Shape:
 def _flat(shapes: list[Shape], op: str) -> Shape:
     shape = shapes[0]
     if len(shape) != 1:
-        raise OpProblem(f"{op} needs a flat vector, got a feature map {_fmt(shape)}",
+        raise OpProblem(f"needs a flat vector, got a feature map {_fmt(shape)}",
                         hint=f"add `flatten` (or a global pool) before `{op}`")
     return shape
 
@@ -166,7 +167,7 @@ def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ce
 
 def _collapse_check(op: str, in_shape: Shape, out: tuple[int, int]) -> None:
     if min(out) < 1:
-        raise OpProblem(f"{op}: output collapses to {out[0]}x{out[1]} from input {_fmt(in_shape)}",
+        raise OpProblem(f"output collapses to {out[0]}x{out[1]} (input {_fmt(in_shape)})",
                         hint="the input is too small for this layer; use a larger --input or less downsampling")
 
 
@@ -244,7 +245,7 @@ def _pool_shape(op: str):
         d = a.get("dilation", (1, 1))
         for i in range(2):
             if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
-                raise OpProblem(f"{op}: pad {_fmt(p)} is more than half the kernel {_fmt(k)}", arg="pad",
+                raise OpProblem(f"pad {_fmt(p)} is more than half the kernel {_fmt(k)}", arg="pad",
                                 hint="torch allows padding of at most half the kernel size")
         ceil = a.get("ceil", False)
         size = (_window_out(h, k[0], s[0], p[0], d[0], ceil), _window_out(w, k[1], s[1], p[1], d[1], ceil))
@@ -329,17 +330,17 @@ def _upsample_shape(a: dict, shapes: list[Shape]) -> Shape:
 def _concat_shape(a: dict, shapes: list[Shape]) -> Shape:
     first = shapes[0]
     if any(len(s) != len(first) for s in shapes):
-        raise OpProblem("concat: cannot join feature maps and flat vectors: "
+        raise OpProblem("cannot join feature maps and flat vectors: "
                         + " vs ".join(_fmt(s) for s in shapes))
     if len(first) == 3 and any(s[1:] != first[1:] for s in shapes):
-        raise OpProblem("concat: branch sizes differ: " + " vs ".join(_fmt(s) for s in shapes),
+        raise OpProblem("branch sizes differ: " + " vs ".join(_fmt(s) for s in shapes),
                         hint="concat joins channels; every branch must keep the same height and width")
     return (sum(s[0] for s in shapes), *first[1:])
 
 
 def _add_shape(a: dict, shapes: list[Shape]) -> Shape:
     if any(s != shapes[0] for s in shapes):
-        raise OpProblem("add: branch shapes differ: " + " vs ".join(_fmt(s) for s in shapes))
+        raise OpProblem("branch shapes differ: " + " vs ".join(_fmt(s) for s in shapes))
     return shapes[0]
 
 

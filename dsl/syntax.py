@@ -4,11 +4,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .diagnostics import Note, ParseError, Source, Span
+from .diagnostics import LimitError, Note, ParseError, Source, Span
 
 _TOKEN_NAMES = {"NAME": "a name", "INT": "an integer", "FLOAT": "a number", "DIMS": "a size like 3x3",
                 "STRING": "a string", "$END": "end of file"}
@@ -36,6 +36,7 @@ def parse(text: str, path: str = "<string>") -> ast.Module:
         tree = parser().parse(text, start="start")
     except UnexpectedInput as error:
         raise _parse_error(error, source) from None
+    _check_depth(tree, source)
     try:
         return _ToAst(source).transform(tree)
     except VisitError as error:  # unwrap: our own errors raised inside the transformer
@@ -49,10 +50,36 @@ def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
         tree = parser().parse(text, start="expr")
     except UnexpectedInput as error:
         raise _parse_error(error, source) from None
+    _check_depth(tree, source)
     try:
         return _ToAst(source).transform(tree)
     except VisitError as error:
         raise error.orig_exc from None
+
+
+MAX_NESTING = 200     # levels of the parse tree (the zoo needs 16): braces, brackets, operator chains
+MAX_DIGITS = 100      # digits of an integer literal (values are limited to +-2**62 anyway)
+
+
+def _check_depth(tree: Tree, source: Source) -> None:
+    """Refuse absurd nesting before the recursive passes (transformer, evaluator) see it."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            line, column = (1, 1) if getattr(meta, "empty", True) else (meta.line, meta.column)
+            raise LimitError(f"the source nests more than {MAX_NESTING} levels deep", Span(
+                source, line, column, line, column + 1),
+                hint="split deeply nested braces, brackets or long chains of operators")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+def _integer(text: str, span: Span) -> int:
+    if len(text) > MAX_DIGITS:
+        raise LimitError(f"an integer literal of {len(text):,} digits", span,
+                         hint="values are limited to +-2**62")
+    return int(text)
 
 
 def _describe(parser_: Lark, terminal: str) -> str:
@@ -66,7 +93,10 @@ def _describe(parser_: Lark, terminal: str) -> str:
 
 
 def _expected(error: UnexpectedInput) -> str:
-    names = sorted({_describe(parser(), t) for t in getattr(error, "expected", ()) or ()})
+    expected = set(getattr(error, "expected", ()) or ())
+    if {"NAME", "RBRACE", "FOR", "REPEAT"} <= expected:  # anywhere a statement may start
+        return "; expected a statement or `}`"
+    names = sorted({_describe(parser(), t) for t in expected})
     if not names:
         return ""
     if len(names) > 8:
@@ -106,8 +136,10 @@ def _eof_error(source: Source, expected: str) -> ParseError:
     last = len(lines)
     span = Span(source, last, len(lines[-1]) + 1, last, len(lines[-1]) + 2)
     opener = _unclosed_brace(source)
-    notes = (Note("this `{` is never closed", opener),) if opener else ()
-    return ParseError(f"unexpected end of file{expected}", span, notes=notes)
+    if opener:
+        return ParseError("unexpected end of file; expected `}`", span,
+                          notes=(Note("this `{` is never closed", opener),))
+    return ParseError(f"unexpected end of file{expected}", span)
 
 
 def _unclosed_brace(source: Source) -> Span | None:
@@ -255,13 +287,13 @@ class _ToAst(Transformer):
         return ast.Index(self._span(meta), children[0], children[1])
 
     def int_(self, meta, children):
-        return ast.Literal(self._span(meta), int(children[0]))
+        return ast.Literal(self._span(meta), _integer(str(children[0]), self._span(meta)))
 
     def float_(self, meta, children):
         return ast.Literal(self._span(meta), float(children[0]))
 
     def dims(self, meta, children):
-        return ast.Literal(self._span(meta), tuple(int(p) for p in str(children[0]).split("x")))
+        return ast.Literal(self._span(meta), tuple(_integer(p, self._span(meta)) for p in str(children[0]).split("x")))
 
     def string(self, meta, children):
         return ast.Literal(self._span(meta), str(children[0])[1:-1])
