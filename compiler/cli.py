@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Draw the analysed network: ops on nodes, shapes on edges, "
                                         "blocks as clusters, repeated blocks folded.")
     _common(render)
-    render.add_argument("-o", "--output", metavar="OUT", help="OUT.svg, .png, .pdf or .dot")
+    render.add_argument("-o", "--output", metavar="OUT", help="OUT.svg, .png, .pdf or .dot; - writes DOT to "
+                        "stdout (default: NAME.svg in the current directory)")
     render.add_argument("--depth", type=int, default=None, metavar="N",
-                        help="block nesting shown expanded; deeper blocks fold into one node")
+                        help="block nesting shown expanded (default 1); deeper blocks fold into one node, "
+                             "repeats into one node marked xN")
     render.add_argument("--rankdir", choices=("TB", "LR"), default=None, help="layout direction")
 
     sub.add_parser("ops", help="list the built-in layers and their arguments",
@@ -148,7 +150,26 @@ def cmd_compile(args) -> int:
 
 
 def cmd_render(args) -> int:
-    raise UsageError("`cnnc render` is not implemented yet")
+    from pathlib import Path
+
+    from .graphviz_backend import FORMATS, render, write
+
+    if args.depth is not None and args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    output = args.output or Path(args.file).stem + ".svg"
+    if output != "-" and Path(output).suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot tell the format of {output}: name it .svg, .png, .pdf or .dot "
+                         "(or -o - for DOT on stdout)")
+    graph = load(args, args.file)
+    _warn(args, graph)
+    dot = render(graph, depth=args.depth, rankdir=args.rankdir)
+    if output == "-":
+        sys.stdout.write(dot.source)
+        return 0
+    write(dot, output)
+    if not args.output:
+        print(f"wrote {output}")
+    return 0
 
 
 def cmd_ops(args) -> int:

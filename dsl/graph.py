@@ -109,9 +109,9 @@ def _ir_class():
             """The analysed IR: a networkx.DiGraph that Jupyter displays as its diagram."""
 
             def _repr_svg_(self):
-                from compiler.graphviz_backend import render
+                from compiler.graphviz_backend import svg
 
-                return render(self).pipe(format="svg", encoding="utf-8")
+                return svg(self)  # None without Graphviz's `dot`: Jupyter then shows the text repr
 
         _IR_CLASS = IRGraph
     return _IR_CLASS

@@ -1,0 +1,225 @@
+"""Analysed IR -> what a diagram shows: clusters, folded blocks, fused layer chains, edges.
+
+Pure Python (no graphviz): `graphviz_backend` styles and emits what this module decides.
+
+- Groups come from layer paths: every block instance (a node's `scope`) and every labelled naming
+  scope with more than one layer (`features`, `layer1`, an `output aux1 { ... }` head) is a group.
+- `depth` counts block instances only: a block instance nested deeper than `depth` folds into one
+  node; consecutive sibling instances of the same block with the same arguments and shapes (a
+  `repeat`) fold into one node marked xN.
+- A shape-preserving layer (norm, activation, dropout) that directly follows its only producer in
+  the same group is fused into the producer's node (`conv 3x3, 64` / `batchnorm, relu`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from dsl.ops import OPS
+
+FUSIBLE = frozenset({"norm", "activation", "dropout"})
+
+
+@dataclass
+class Group:
+    """A block instance (`entry` set) or a labelled naming scope (`entry` None)."""
+
+    path: str
+    entry: object = None                 # dsl.elaborate.ScopeEntry
+    parent: "Group | None" = None
+    level: int = 0                       # block instances on the chain, this one included
+    items: list = field(default_factory=list)  # node ids (str) and child Groups, in order
+    members: list = field(default_factory=list)  # every IR node inside, in order
+
+
+@dataclass
+class Shown:
+    """One node of the diagram: an IR layer (with fused followers), or folded block instances."""
+
+    id: str
+    kind: str                            # "layer" or "folded"
+    members: list                        # IR node ids it stands for, in order
+    groups: list = field(default_factory=list)  # folded: the block instances (Group), in order
+    side: bool = False                   # on a side output's head only
+
+    @property
+    def head(self) -> str:
+        return self.members[0]
+
+
+@dataclass
+class Cluster:
+    group: Group
+    items: list                          # Shown and Cluster, in order
+    side: bool = False
+
+
+@dataclass
+class Diagram:
+    graph: nx.DiGraph
+    root: list                           # Shown and Cluster at the top level
+    shown: dict                          # id -> Shown
+    where: dict                          # IR node -> Shown id
+    edges: list                          # (from id, to id, IR source node, main path?)
+    main: frozenset                      # IR nodes on the main output's path
+
+
+def build(graph: nx.DiGraph, depth: int = 1, fuse: bool = True) -> Diagram:
+    root = _groups(graph)
+    main = frozenset(nx.ancestors(graph, graph.graph["outputs"]["output"]) | {graph.graph["outputs"]["output"]})
+    shown: dict = {}
+    top = _place(graph, root, depth, shown, main)
+    where = {m: s.id for s in shown.values() for m in s.members}
+    if fuse:
+        _fuse(graph, top, shown, where)
+    _inline(top)
+    return Diagram(graph, top, shown, where, _edges(graph, where, main), main)
+
+
+# ---- groups -----------------------------------------------------------------------------
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _groups(graph: nx.DiGraph) -> Group:
+    """The group tree; trivial scopes (one layer, not a block instance) are left out."""
+    scopes: dict[str, int] = {}
+    entries: dict = {}
+    for node, data in graph.nodes(data=True):
+        for prefix in _prefixes(node):
+            scopes[prefix] = scopes.get(prefix, 0) + 1
+        for entry in data["scope"]:
+            entries[entry.path] = entry
+    for node in graph.nodes:  # a labelled merge is named by its scope: it belongs to it
+        if node in scopes:
+            scopes[node] += 1
+    root = Group("")
+    groups = {"": root}
+    for node in graph.nodes:
+        chain = [p for p in _prefixes(node) + ([node] if node in scopes else [])
+                 if p in entries or scopes[p] > 1]
+        parent = root
+        for path in chain:
+            if path not in groups:
+                entry = entries.get(path)
+                group = Group(path, entry, parent, parent.level + (entry is not None))
+                parent.items.append(group)
+                groups[path] = group
+            parent = groups[path]
+            parent.members.append(node)
+        parent.items.append(node)
+    root.members = list(graph.nodes)
+    return root
+
+
+# ---- folding ----------------------------------------------------------------------------
+
+def _place(graph, group: Group, depth: int, shown: dict, main) -> list:
+    """The items of `group` as Shown nodes and Clusters, folding blocks deeper than `depth`."""
+    out: list = []
+    for item in group.items:
+        if isinstance(item, str):
+            out.append(_add(shown, Shown(item, "layer", [item], side=item not in main)))
+        elif item.entry is not None and item.level > depth:
+            previous = out[-1] if out else None
+            if isinstance(previous, Shown) and previous.kind == "folded" and _repeats(graph, previous, item):
+                previous.groups.append(item)
+                previous.members.extend(item.members)
+            else:
+                out.append(_add(shown, Shown(item.path, "folded", list(item.members), [item],
+                                             side=not (set(item.members) & main))))
+        else:
+            inner = _place(graph, item, depth, shown, main)
+            out.append(Cluster(item, inner, side=not (set(item.members) & main)))
+    return out
+
+
+def _add(shown: dict, item: Shown) -> Shown:
+    shown[item.id] = item
+    return item
+
+
+def boundary(graph, members) -> tuple[list, list]:
+    """IR edges entering and leaving a set of nodes (in graph order)."""
+    inside = set(members)
+    into = [(u, v) for v in members for u in graph.predecessors(v) if u not in inside]
+    out = [(u, v) for u in members for v in graph.successors(u) if v not in inside]
+    return into, out
+
+
+def signature(graph, group: Group) -> tuple:
+    into, out = boundary(graph, group.members)
+    ins = tuple(sorted({graph.nodes[u]["shape"] for u, _ in into}))
+    outs = tuple(sorted({graph.nodes[u]["shape"] for u, _ in out}))
+    return group.entry.block, group.entry.args, ins, outs
+
+
+def _repeats(graph, previous: Shown, group: Group) -> bool:
+    """`group` repeats the last instance folded into `previous` and takes its output only."""
+    last = previous.groups[-1]
+    if signature(graph, last) != signature(graph, group):
+        return False
+    into, _ = boundary(graph, group.members)
+    _, out = boundary(graph, last.members)
+    return bool(into) and {u for u, _ in into} <= set(last.members) and {v for _, v in out} <= set(group.members)
+
+
+# ---- fusion -----------------------------------------------------------------------------
+
+def _fuse(graph, items: list, shown: dict, where: dict) -> None:
+    """Fuse shape-preserving layers into their producer within one cluster (the same item list)."""
+    outputs = set(graph.graph["outputs"].values())
+    previous = None
+    kept = []
+    for item in items:
+        if isinstance(item, Cluster):
+            _fuse(graph, item.items, shown, where)
+        elif previous is not None and _fusible(graph, previous, item, outputs):
+            previous.members.append(item.head)
+            where[item.head] = previous.id
+            del shown[item.id]
+            continue
+        kept.append(item)
+        previous = item if isinstance(item, Shown) and item.kind == "layer" else None
+    items[:] = kept
+
+
+def _fusible(graph, previous: Shown, item: Shown, outputs: set) -> bool:
+    if item.kind != "layer" or OPS[graph.nodes[item.head]["op"]].family not in FUSIBLE:
+        return False
+    tail = previous.members[-1]
+    if graph.nodes[previous.head]["op"] == "input" or tail in outputs or previous.side != item.side:
+        return False
+    return list(graph.predecessors(item.head)) == [tail] and list(graph.successors(tail)) == [item.head]
+
+
+def _inline(items: list) -> None:
+    """A naming scope (not a block instance) drawn as a single node needs no cluster around it."""
+    for i, item in enumerate(items):
+        if isinstance(item, Cluster):
+            _inline(item.items)
+            if item.group.entry is None and len(item.items) == 1 and isinstance(item.items[0], Shown):
+                items[i] = item.items[0]
+
+
+def title(group: Group) -> str:
+    """A cluster's name: its label inside its parent (`branch2`, `downsample`), else its path."""
+    last = group.path.rsplit(".", 1)[-1]
+    return last if not last.isdigit() else group.path
+
+
+# ---- edges ------------------------------------------------------------------------------
+
+def _edges(graph, where: dict, main) -> list:
+    seen = set()
+    edges = []
+    for u, v in graph.edges:
+        a, b = where[u], where[v]
+        if a == b or (a, b) in seen:
+            continue
+        seen.add((a, b))
+        edges.append((a, b, u, v in main))
+    return edges
