@@ -230,7 +230,7 @@ def _legend(shown: diagram.Diagram) -> str:
     cells = "".join(f'<td bgcolor="{COLOURS[k]}">{"folded block" if k == "block" else k}</td>' for k in keys)
     t = graph.graph["totals"]
     title = (f"<b>{_e(graph.graph['name'])}</b>  ·  {human(t['params'])} params  ·  "
-             f"{human(t['macs'])} MACs  ·  {_e(Path(str(graph.graph["source"])).name)}")
+             f"{human(t['macs'])} MACs  ·  {_e(Path(str(graph.graph['source'])).name)}")
     return (f'<<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr><td>{title}</td></tr>'
             f'<tr><td><table border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#b0bec5">'
             f'<tr>{cells}</tr></table></td></tr></table>>')
