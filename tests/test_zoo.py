@@ -276,3 +276,29 @@ def test_golden_summary(name, capsys):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(out)
     assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
+
+
+# torchvision's "GFLOPS" column (docs.pytorch.org/vision/stable/models.html), which counts MACs
+TORCHVISION_GFLOPS = {"vgg11": 7.61, "vgg13": 11.31, "vgg16": 15.47, "vgg19": 19.63, "resnet18": 1.81,
+                      "resnet34": 3.66, "resnet50": 4.09, "resnet101": 7.8, "resnet152": 11.51}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_GFLOPS))
+def test_macs_match_torchvisions_gflops_column(name):
+    assert round(build(name).graph["totals"]["macs"] / 1e9, 2) == TORCHVISION_GFLOPS[name]
+
+
+def test_readme_zoo_table_matches_the_files():
+    """Every figure in the README's zoo table comes from the files as they are."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The zoo"):]
+    rows = re.findall(r"^\| `(\w+)\.cnn` \|[^|]*\| (\w+) \| ([\d,]+)[^|]*\| ([\d,]+) \| (\d+) \|$", section, re.M)
+    assert sorted(row[0] for row in rows) == sorted(FIGURES)
+    for name, shape, params, macs, lines in rows:
+        graph, number = build(name), lambda text: int(text.replace(",", ""))
+        totals = graph.graph["totals"]
+        assert shape == "x".join(map(str, graph.graph["inputs"]["input"])), name
+        assert number(params) == (totals["main_params"] if name == "googlenet" else totals["trainable_params"])
+        assert number(macs) == totals["macs"], name
+        assert int(lines) == len(code_lines(name)), name
+    assert "with aux heads 13,378,280" in section
