@@ -102,8 +102,11 @@ def test_lenet5_layers_follow_the_paper():
     assert params == {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164, "out": 0}
     assert graph.nodes["out"]["buffers"] == 84 * 10  # the fixed prototypes are not trained
     table = graph.nodes["c3"]["args"]["table"]
-    assert [len(row) for row in table] == [3] * 6 + [4] * 9 + [6]
-    assert table[14] == (0, 2, 3, 5)
+    assert table == ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+                     (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+                     (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5))
+    # Table I read by columns: S2 map 0 feeds C3 maps 0, 4, 5, 6, 9, 10, 11, 12, 14, 15
+    assert [j for j, row in enumerate(table) if 0 in row] == [0, 4, 5, 6, 9, 10, 11, 12, 14, 15]
     assert sum(1 for _, d in graph.nodes(data=True) if d["op"] == "scaled_tanh") == 6
 
 
