@@ -193,9 +193,20 @@ def human(n: int) -> str:
 
 def call_text(entry, limit: int = 24) -> str:
     """`Bottleneck(64, 2)`: a block instance's argument values, long ones elided."""
-    values = [show(v) for _, v in entry.args]
-    values = [v if len(v) <= limit else v[:limit - 4] + " …]" for v in values]
-    return f"{entry.block}({', '.join(values)})"
+    return f"{entry.block}({', '.join(_short(v, limit) for _, v in entry.args)})"
+
+
+def _short(value, limit: int) -> str:
+    """show(value), with a long list cut after whole items: `[64, 64, "M", …]`."""
+    text = show(value)
+    if len(text) <= limit or not isinstance(value, tuple):
+        return text
+    kept = []
+    for item in value:
+        if len(", ".join(kept + [show(item)])) + 5 > limit:
+            break
+        kept.append(show(item))
+    return "[" + ", ".join(kept + ["…"]) + "]"
 
 
 def _named(entry) -> str:

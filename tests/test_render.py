@@ -1,0 +1,213 @@
+"""`cnnc render` and compiler.render: DOT goldens for the zoo, structure, labels, Graphviz present or not.
+
+Regenerate the DOT goldens after an intended change to the diagrams:
+    CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_render.py
+"""
+import os
+import re
+import subprocess
+import sys
+
+import graphviz
+import pytest
+
+import compiler
+import dsl
+from compiler import cli, diagram
+from compiler.diagram_labels import LABELS, label
+from compiler.graphviz_backend import has_dot, render
+from conftest import ARCHS, EXAMPLES, ROOT, relative
+from dsl.ops import OPS
+
+GOLDEN = ROOT / "tests" / "golden" / "dot"
+needs_dot = pytest.mark.skipif(not has_dot(), reason="Graphviz's dot is not installed (CI installs it)")
+
+
+def _networks(paths):
+    """The files that define a network (a file of blocks only is a library, not drawable)."""
+    return [p for p in paths if re.search(r"^\s*network\s", p.read_text(), re.M)]
+
+
+CASES = ([(relative(p), p.stem, None) for p in _networks(ARCHS)]
+         + [(relative(p), f"example_{p.stem}", None) for p in _networks(EXAMPLES)]
+         + [("archs/resnet50.cnn", "resnet50.depth99", 99), ("archs/googlenet.cnn", "googlenet.depth0", 0)])
+
+
+def _dot(path, depth=None, capsys=None) -> str:
+    args = ["render", path, "-o", "-"] + ([] if depth is None else ["--depth", str(depth)])
+    assert cli.main(args) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path, name, depth", CASES, ids=[c[1] for c in CASES])
+def test_dot_golden(path, name, depth, capsys):
+    out = _dot(path, depth, capsys)
+    golden = GOLDEN / f"{name}.dot"
+    if os.environ.get("CNNC_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out)
+    assert golden.exists(), f"no golden for {path}: generate it with CNNC_UPDATE_GOLDEN=1 ({golden})"
+    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
+
+
+def test_output_is_deterministic_across_processes():
+    """The same DOT text from fresh interpreters with different hash seeds."""
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outputs.add(subprocess.run([sys.executable, "-m", "compiler.cli", "render", "archs/googlenet.cnn", "-o", "-"],
+                                   capture_output=True, text=True, env=env, cwd=ROOT, check=True).stdout)
+    assert len(outputs) == 1
+
+
+# ---- labels -----------------------------------------------------------------------------------
+
+def test_every_op_has_a_label_rule():
+    missing = sorted(set(OPS) - set(LABELS))
+    assert not missing, f"ops without a diagram label rule in compiler/diagram_labels.py: {missing}"
+    assert not set(LABELS) - set(OPS), "label rules for ops that do not exist"
+
+
+def test_label_rules_on_every_layer_of_the_zoo():
+    for path in _networks(ARCHS) + _networks(EXAMPLES):
+        for node, data in dsl.build(relative(path)).nodes(data=True):
+            text = label(data)
+            assert text.startswith(data["op"]) and "\n" not in text, (path, node, text)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("conv(64, 3x3, stride=2, pad=1)", "conv 3x3, 64, /2"),
+    ("conv(64, 7x1, stride=[2, 1])", "conv 7x1, 64, /2x1"),
+    ("conv(32, 3x3, groups=8, dilation=2)", "conv 3x3, 32, groups 8, dilation 2"),
+    ("deconv(8, 2x2, stride=2)", "deconv 2x2, 8, ×2"),
+    ("maxpool(3x3, stride=2, ceil=true)", "maxpool 3x3, /2, ceil"),
+    ("maxpool(2x2)", "maxpool 2x2, /2"),
+    ("maxpool(3x3, stride=1, pad=1)", "maxpool 3x3"),
+    ("avgpool(global)", "avgpool global"),
+    ("adaptive_avgpool(7x7)", "adaptive_avgpool 7x7"),
+    ("lrn(5)", "lrn 5"),
+    ("leaky_relu(0.2)", "leaky_relu 0.2"),
+    ("dropout(0.5)", "dropout 0.5"),
+    ("upsample(2, mode=bilinear)", "upsample ×2, bilinear"),
+    ("relu", "relu"),
+])
+def test_label_texts(source, expected):
+    graph = dsl.build(text=f"network N {{ input 16x32x32\n layer: {source} }}")
+    assert label(graph.nodes["layer"]) == expected
+
+
+def test_linear_label():
+    graph = dsl.build(text="network N { input 10\n fc: linear(1000) }")
+    assert label(graph.nodes["fc"]) == "linear 1000"
+
+
+# ---- structure ----------------------------------------------------------------------------------
+
+def test_resnet50_default_folds_its_bottlenecks():
+    graph = dsl.build("archs/resnet50.cnn")
+    shown = diagram.build(graph, depth=1)
+    folded = {s.id: len(s.groups) for s in shown.shown.values() if s.kind == "folded"}
+    assert folded == {"layer1.0": 1, "layer1.1": 2, "layer2.0": 1, "layer2.1": 3,
+                      "layer3.0": 1, "layer3.1": 5, "layer4.0": 1, "layer4.1": 2}
+    assert set(shown.where) == set(graph.nodes)  # every layer is drawn, folded or not
+    source = render(graph).source
+    assert "Bottleneck(256, 1) ×5" in source and "layer3.1 … layer3.5" in source
+    assert "cluster_layer1" in source and "cluster_layer1.0" not in source
+    assert "Stage(64, 3, 1)" in source
+
+
+def test_depth_expands_blocks_and_fuses_chains():
+    graph = dsl.build("archs/resnet50.cnn")
+    shown = diagram.build(graph, depth=99)
+    assert not [s for s in shown.shown.values() if s.kind == "folded"]
+    assert shown.shown["layer1.0.conv1"].members == ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.2"]
+    source = render(graph, depth=99).source
+    assert "cluster_layer3.5" in source and "conv 3x3, 128, /2" in source
+    folded_all = diagram.build(graph, depth=0)
+    assert [s.id for s in folded_all.root if s.kind == "folded"] == ["layer1", "layer2", "layer3", "layer4"]
+
+
+def test_unfused_graph_shows_every_layer():
+    graph = dsl.build("archs/resnet50.cnn")
+    shown = diagram.build(graph, depth=99, fuse=False)
+    assert set(shown.shown) == set(graph.nodes)
+
+
+def test_edges_carry_shapes_and_side_outputs_branch_off():
+    graph = dsl.build("archs/googlenet.cnn")
+    source = render(graph).source
+    assert re.search(r'"inception3a.branch1.0" -> "inception3a.4" \[label=" 64x28x28"', source)  # branch1's conv into concat
+    aux_edge = re.search(r'"inception4a.4" -> "aux1.0" \[([^]]*)\]', source)
+    assert aux_edge and "dashed" in aux_edge.group(1)
+    assert '"aux1 (output)"' in source and '"output (output)"' in source
+    assert "output aux1" in source  # the head's cluster is titled as a side output
+    assert "invhouse" in source  # the input looks distinct
+
+
+def test_inception_branches_keep_their_order():
+    """Branches are emitted in source order with ordering=out, so they do not cross."""
+    source = render(dsl.build("archs/googlenet.cnn")).source
+    assert "ordering=out" in source
+    starts = [source.index(f'pool2 -> "inception3a.branch{i}') for i in (1, 2, 3, 4)]
+    assert starts == sorted(starts)
+
+
+def test_rankdir_and_python_api():
+    dot = compiler.render("archs/lenet5.cnn", rankdir="LR", depth=2)
+    assert isinstance(dot, graphviz.Digraph) and "rankdir=LR" in dot.source
+    graph = compiler.analyse("examples/unet.cnn")
+    assert compiler.render(graph).source == render(graph).source
+
+
+# ---- Graphviz present or missing ---------------------------------------------------------------
+
+@needs_dot
+def test_svg_has_tooltips(tmp_path):
+    out = tmp_path / "resnet50.svg"
+    assert cli.main(["render", "archs/resnet50.cnn", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    assert "receptive field" in text and "MACs" in text and "params" in text
+    assert "Bottleneck(64, 1) ×2" in text
+
+
+@needs_dot
+def test_png_and_pdf(tmp_path):
+    for suffix, magic in ((".png", b"\x89PNG"), (".pdf", b"%PDF")):
+        out = tmp_path / f"lenet5{suffix}"
+        assert cli.main(["render", "archs/lenet5.cnn", "-o", str(out)]) == 0
+        assert out.read_bytes().startswith(magic)
+
+
+@needs_dot
+def test_default_output_is_name_svg_in_the_current_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["render", str(ROOT / "examples" / "tiny_cnn.cnn")]) == 0
+    assert (tmp_path / "tiny_cnn.svg").read_text().count("<svg") == 1
+    assert capsys.readouterr().out == "wrote tiny_cnn.svg\n"
+
+
+@needs_dot
+def test_jupyter_repr_is_svg():
+    graph = dsl.build("examples/tiny_cnn.cnn")
+    assert "<svg" in graph._repr_svg_()
+
+
+def test_without_graphviz_one_line_names_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "net.svg"
+    assert cli.main(["render", "archs/resnet50.cnn", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "apt-get install graphviz" in err and "net.dot" in err
+    assert not out.exists()
+    assert dsl.build("examples/tiny_cnn.cnn")._repr_svg_() is None  # Jupyter falls back to text
+    assert cli.main(["render", "archs/resnet50.cnn", "-o", str(tmp_path / "net.dot")]) == 0
+    assert (tmp_path / "net.dot").read_text().startswith("// ResNet50")
+
+
+def test_command_line_mistakes(tmp_path, capsys):
+    assert cli.main(["render", "archs/lenet5.cnn", "-o", str(tmp_path / "x.jpg")]) == 1
+    assert "name it .svg, .png, .pdf or .dot" in capsys.readouterr().err
+    assert cli.main(["render", "archs/lenet5.cnn", "--depth", "-1", "-o", "-"]) == 1
+    assert "--depth" in capsys.readouterr().err
+    assert not (tmp_path / "x.jpg").exists()
