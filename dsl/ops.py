@@ -9,6 +9,7 @@ Backends keep their own tables keyed by these op names; tests check they cover e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable
 
 Shape = tuple[int, ...]
@@ -68,13 +69,14 @@ def _pair(value, minimum: int, what: str) -> tuple[int, int]:
 
 
 def _fmt(value) -> str:
-    if isinstance(value, tuple) and value and all(_is_int(v) for v in value):
+    if isinstance(value, tuple) and 0 < len(value) <= 8 and all(_is_int(v) for v in value):
         return "x".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value) if not isinstance(value, list) else "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, (str, tuple, list)):  # bounded: values may be huge or deeply nested
+        from .expressions import show
+        return show(tuple(value) if isinstance(value, list) else value)
+    return repr(value)
 
 
 def coerce(kind: str, value, what: str):
@@ -167,7 +169,7 @@ def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ce
 
 def _collapse_check(op: str, in_shape: Shape, out: tuple[int, int]) -> None:
     if min(out) < 1:
-        raise OpProblem(f"output collapses to {out[0]}x{out[1]} (input {_fmt(in_shape)})",
+        raise OpProblem(f"the input {_fmt(in_shape)} is too small: the output would be {out[0]}x{out[1]}",
                         hint="the input is too small for this layer; use a larger --input or less downsampling")
 
 
@@ -244,7 +246,7 @@ def _pool_shape(op: str):
         s = a["stride"] or k
         d = a.get("dilation", (1, 1))
         for i in range(2):
-            if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
+            if p[i] > k[i] // 2:  # torch's pool2d_shape_check uses the undilated kernel
                 raise OpProblem(f"pad {_fmt(p)} is more than half the kernel {_fmt(k)}", arg="pad",
                                 hint="torch allows padding of at most half the kernel size")
         ceil = a.get("ceil", False)
@@ -348,6 +350,17 @@ def _all_window(a: dict, shapes: list[Shape]):
     return "all"
 
 
+def _adaptive_window(a: dict, shapes: list[Shape]):
+    """torch's adaptive pooling: window i spans [floor(i*n/m), ceil((i+1)*n/m)) of n inputs."""
+    if len(shapes[0]) != 3:
+        return None
+    kernels, strides = [], []
+    for n, m in zip(shapes[0][1:], a["size"]):
+        kernels.append(max(-(-(i + 1) * n // m) - (i * n // m) for i in range(m)))
+        strides.append(Fraction(n, m))
+    return (tuple(kernels), tuple(strides))
+
+
 def _up_window(a: dict, shapes: list[Shape]):
     return ("up", (1, 1), (a["scale"], a["scale"]))
 
@@ -378,9 +391,9 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
           _pool_shape("avgpool"), window=_pool_window, key_args=("kernel", "stride"),
           doc="average pooling; `avgpool(global)` averages each whole map to 1x1"),
     _spec("adaptive_avgpool", "pool", [("size", "pair+")], _adaptive_shape("adaptive_avgpool"),
-          window=_all_window, key_args=("size",), doc="average pooling to a fixed output size"),
+          window=_adaptive_window, key_args=("size",), doc="average pooling to a fixed output size"),
     _spec("adaptive_maxpool", "pool", [("size", "pair+")], _adaptive_shape("adaptive_maxpool"),
-          window=_all_window, key_args=("size",), doc="max pooling to a fixed output size"),
+          window=_adaptive_window, key_args=("size",), doc="max pooling to a fixed output size"),
     _spec("subsample", "pool", [("kernel", "pair+", 2), ("stride", "pair+?", None)],
           lambda a, s: _pool_shape("subsample")({**a, "pad": (0, 0)}, s), _subsample_costs, _pool_window,
           key_args=("kernel",), doc="LeNet-5 trainable subsampling: window sum x a per-map weight + a per-map bias"),

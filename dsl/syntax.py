@@ -132,7 +132,7 @@ def _hint_for(token: Token, error: UnexpectedInput) -> str | None:
 
 
 def _eof_error(source: Source, expected: str) -> ParseError:
-    lines = source.text.splitlines() or [""]
+    lines = source.lines() or [""]
     last = len(lines)
     span = Span(source, last, len(lines[-1]) + 1, last, len(lines[-1]) + 2)
     opener = _unclosed_brace(source)
@@ -144,7 +144,7 @@ def _eof_error(source: Source, expected: str) -> ParseError:
 
 def _unclosed_brace(source: Source) -> Span | None:
     stack: list[tuple[int, int]] = []
-    for number, text in enumerate(source.text.splitlines(), 1):
+    for number, text in enumerate(source.lines(), 1):
         code = text.split("#", 1)[0]
         for column, char in enumerate(code, 1):
             if char == "{":
@@ -218,6 +218,9 @@ class _ToAst(Transformer):
 
     def label(self, meta, children):
         return str(children[0])
+
+    def output_label(self, meta, children):
+        return "output"
 
     def bind(self, meta, children):
         return str(children[0])

@@ -50,7 +50,7 @@ network N {
 }
 """,
         """\
-collapse.cnn:5:5: error: conv `2`: output collapses to -1x-1 (input 16x3x3)
+collapse.cnn:5:5: error: conv `2`: the input 16x3x3 is too small: the output would be -1x-1
     5 |     conv(16, 5x5)
       |     ^^^^^^^^^^^^^
   hint: the input is too small for this layer; use a larger --input or less downsampling

@@ -217,15 +217,15 @@ def test_too_small_input_is_a_located_error(name, input, line, column, layer, se
         dsl.build(f"archs/{name}.cnn", params={"classes": 10}, input=input)
     error = caught.value
     assert (error.span.path, error.span.line, error.span.column) == (f"archs/{name}.cnn", line, column)
-    assert error.message.startswith(f"{layer}: output collapses to ")
-    assert seen in error.message
+    assert error.message.startswith(f"{layer}: the input {seen} is too small: the output would be ")
     assert "too small" in error.hint
 
 
 def test_too_small_input_from_the_command_line(capsys):
     assert cli.main(["summary", "archs/alexnet.cnn", "--set", "classes=10", "--input", "3x64x64"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("archs/alexnet.cnn:17:63: error: maxpool `pool5`: output collapses to 0x0")
+    assert err.startswith("archs/alexnet.cnn:17:63: error: maxpool `pool5`: the input 256x2x2 is too small: "
+                          "the output would be 0x0")
     assert "pool5: maxpool(3x3, stride=2)" in err
 
 
