@@ -1,0 +1,149 @@
+"""The language end to end on the example files: golden summaries (table and JSON), the JSON
+schema, overrides, paths, and that `check` and `summary` never import torch (or networkx)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import dsl
+from compiler.cli import main
+from conftest import EXAMPLES, ROOT, relative
+
+GOLDEN = ROOT / "tests" / "golden" / "summary"
+UPDATE = os.environ.get("CNNC_UPDATE_GOLDEN") == "1"  # regenerate: CNNC_UPDATE_GOLDEN=1 pytest
+
+
+def run(capsys, *argv) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("form", ["table", "json"])
+def test_golden_summary(path, form, capsys):
+    out = run(capsys, "summary", relative(path), "--format", form)
+    golden = GOLDEN / f"{path.stem}.{'txt' if form == 'table' else 'json'}"
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out)
+    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if the change is intended"
+
+
+def test_json_follows_the_design_schema(capsys):
+    document = json.loads(run(capsys, "summary", "examples/aux_heads.cnn", "--format", "json"))
+    assert list(document) == ["network", "inputs", "outputs", "totals", "layers"]
+    assert document["inputs"] == {"input": [3, 32, 32]}
+    assert document["outputs"] == {"output": [10], "aux1": [10]}
+    assert list(document["totals"]) == ["params", "trainable_params", "macs", "activation_bytes"]
+    for layer in document["layers"]:
+        assert list(layer) == ["path", "op", "output_shape", "params", "macs", "receptive_field", "line"]
+    fc = next(layer for layer in document["layers"] if layer["path"] == "fc")
+    assert fc == {"path": "fc", "op": "linear", "output_shape": [10], "params": 650, "macs": 640,
+                  "receptive_field": [38, 38], "line": 11}
+
+
+def test_markdown_summary(capsys):
+    out = run(capsys, "summary", "examples/tiny_cnn.cnn", "--format", "markdown")
+    assert out.startswith("### TinyCNN\n\n| Layer (path) | Op | Output shape | Params | MACs | RF |\n")
+    assert "| `conv1` | conv 3x3 | [N, 16, 28, 28] | 160 | 112,896 | 3 |" in out
+
+
+def test_check_prints_one_line_per_file(capsys):
+    out = run(capsys, "check", "examples/tiny_cnn.cnn", "examples/aux_heads.cnn", "examples/blocks.cnn")
+    assert out.splitlines() == [
+        "examples/tiny_cnn.cnn: ok: TinyCNN: 20,490 params, 0.00103 GMACs -> [N, 10]",
+        "examples/aux_heads.cnn: ok: AuxNet: 25,172 params, 0.0056 GMACs -> [N, 10], [N, 10] (aux1)",
+        "examples/blocks.cnn: ok: a library of blocks (DepthwiseSeparable)",
+    ]
+
+
+def test_overrides_from_the_command_line(capsys):
+    out = run(capsys, "check", "examples/residual.cnn", "--set", "classes=100", "--set", "blocks=3",
+              "--input", "3x64x64")
+    assert out == "examples/residual.cnn: ok: SmallResNet: 278,324 params, 0.163 GMACs -> [N, 100]\n"
+
+
+def test_list_override_drives_a_loop():
+    graph = dsl.build("examples/vgg_config.cnn", params={"config": [16, "M", 32, "M"]})
+    convs = [d["shape"][0] for _, d in graph.nodes(data=True) if d["op"] == "conv"]
+    assert convs == [16, 32]
+
+
+def test_paths_follow_labels_and_positions():
+    graph = dsl.build("examples/residual.cnn")
+    paths = list(graph.nodes)
+    assert paths[:4] == ["input", "conv1", "bn1", "2"]  # the relu is the third item
+    # blocks numbered like nn.Sequential; the shortcut projection only where shapes change
+    assert "layer1.0.conv1" in paths and "layer1.1.conv2" in paths
+    assert "layer1.0.downsample.0" not in paths
+    assert ["layer2.0.downsample.0", "layer2.0.downsample.1"] == [p for p in paths if p.startswith("layer2.0.down")]
+
+
+def test_named_values_make_a_dag():
+    graph = dsl.build("examples/unet.cnn")
+    concat = [n for n, d in graph.nodes(data=True) if d["op"] == "concat"]
+    assert len(concat) == 2
+    sources = sorted(graph.predecessors(concat[0]), key=lambda s: graph.edges[s, concat[0]]["port"])
+    assert sources == ["enc2.5", "up2"]  # the skip from the encoder, then the upsampled path
+    assert graph.nodes[concat[0]]["shape"] == (64, 32, 32)
+
+
+def test_side_outputs_are_graph_outputs():
+    graph = dsl.build("examples/aux_heads.cnn")
+    assert graph.graph["outputs"] == {"output": "fc", "aux1": "aux1.fc"}
+    totals = graph.graph["totals"]
+    assert totals["params"] == totals["main_params"] + graph.nodes["aux1.fc"]["params"]
+
+
+def test_imports_bring_blocks(tmp_path):
+    graph = dsl.build("examples/mobilenet.cnn")
+    depthwise = graph.nodes["blocks.0.dw"]
+    assert depthwise["args"]["groups"] == 32 and depthwise["scope"][0].block == "DepthwiseSeparable"
+
+
+def test_source_text_builds_like_a_file():
+    text = (ROOT / "examples/tiny_cnn.cnn").read_text()
+    assert dsl.build(text=text).graph["totals"] == dsl.build("examples/tiny_cnn.cnn").graph["totals"]
+
+
+@pytest.mark.parametrize("command", ["check", "summary"])
+def test_check_and_summary_never_import_torch(command):
+    code = ("import sys; from compiler.cli import main; "
+            f"assert main([{command!r}, 'archs/resnet50.cnn']) == 0; "
+            "heavy = sorted(m for m in ('torch', 'networkx', 'graphviz') if m in sys.modules); "
+            "assert not heavy, heavy")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_reads_well(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("check", "summary", "compile", "render", "ops"):
+        assert command in out
+    for command in ("check", "summary", "compile", "render"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--set NAME=VALUE" in capsys.readouterr().out
+
+
+def test_ops_lists_every_layer(capsys):
+    out = run(capsys, "ops")
+    assert "conv(out, kernel, stride=1, pad=0, dilation=1, groups=1, bias=true, table=none)" in out
+    assert "maxpool(kernel, stride=none, pad=0, dilation=1, ceil=false)" in out
+
+
+def test_bad_set_is_one_line(capsys):
+    assert main(["check", "examples/tiny_cnn.cnn", "--set", "classes"]) == 1
+    assert capsys.readouterr().err == "cnnc: error: --set expects NAME=VALUE, got 'classes'\n"
+
+
+def test_unknown_network_parameter(capsys):
+    assert main(["check", "examples/tiny_cnn.cnn", "--set", "clases=3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("examples/tiny_cnn.cnn:2:9: error: network TinyCNN has no parameter `clases`")
+    assert "hint: did you mean `classes`?" in err
