@@ -54,7 +54,7 @@ def render(graph, depth: int | None = None, rankdir: str | None = None, fuse: bo
     name = graph.graph["name"]
     dot = graphviz.Digraph(name=name, comment=f"{name} ({Path(str(graph.graph['source'])).name}), drawn by cnnc")
     dot.attr(rankdir=rankdir or "TB", newrank="true", ordering="out", nodesep="0.25", ranksep="0.3",
-             fontname=FONT, fontsize="11", labelloc="t", tooltip=name)
+             fontname=FONT, fontsize="11", labelloc="t", tooltip=name, bgcolor="white")
     if legend:
         dot.attr(label=_legend(shown))
     dot.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="10", height="0.3",
@@ -64,7 +64,9 @@ def render(graph, depth: int | None = None, rankdir: str | None = None, fuse: bo
     _items(dot, shown, shown.root)
     labelled = set()  # one shape label per tensor: a fan-out labels its first edge only
     for a, b, source, main in sorted(shown.edges, key=lambda e: not e[3]):  # the main path first
-        _edge(dot, a, b, shown.graph.nodes[source]["shape"], main, source not in labelled)
+        into_merge = shown.shown[b].kind == "layer" and OPS[shown.graph.nodes[shown.shown[b].head]["op"]].merge
+        _edge(dot, a, b, shown.graph.nodes[source]["shape"], main, source not in labelled,
+              weight=1 if into_merge else 2)  # branches hang from their fork, not from their join
         labelled.add(source)
     _outputs(dot, shown)
     return dot
@@ -158,8 +160,8 @@ def _folded(dot, graph, item: diagram.Shown) -> None:
              peripheries="2" if count > 1 else "1", tooltip=tip)
 
 
-def _edge(dot, a: str, b: str, shape, main: bool, label: bool = True) -> None:
-    attrs = {"weight": "2"} if main else {"style": "dashed", "color": SIDE}
+def _edge(dot, a: str, b: str, shape, main: bool, label: bool = True, weight: int = 2) -> None:
+    attrs = {"weight": str(weight)} if main else {"style": "dashed", "color": SIDE}
     if label:
         attrs["label"] = f" {shape_text(shape)}"
     dot.edge(a, b, tooltip=shape_text(shape), **attrs)
