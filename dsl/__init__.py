@@ -1,6 +1,9 @@
 """cnnc's language: .cnn text -> analysed IR (a networkx.DiGraph). Never imports torch."""
 from __future__ import annotations
 
+import contextlib
+import sys
+
 from .diagnostics import CnnError, Span, Warning_
 
 __all__ = ["build", "parse_value", "parse_shape", "CnnError", "Span", "Warning_"]
@@ -17,13 +20,29 @@ def build(path: str | None = None, *, text: str | None = None, params: dict | No
     """
     from .analysis import analyse
     from .elaborate import elaborate, Limits
+    from .lint import lint
     from .loader import load_program
 
-    program = load_program(path, text)
-    net = _choose_network(program, network)
-    graph = elaborate(program, net, _values(params), _inputs(input), limits or Limits())
+    with _stack_room():
+        program = load_program(path, text)
+        net = _choose_network(program, network)
+        graph = elaborate(program, net, _values(params), _inputs(input), limits or Limits())
+    lint(graph, program, net)
     graph = analyse(graph)
     return graph.to_networkx() if networkx else graph
+
+
+@contextlib.contextmanager
+def _stack_room(frames: int = 4000):
+    """Parsing and elaboration recurse once per nesting level. Their limits (the parser's MAX_NESTING,
+    Limits.max_nesting and max_depth) keep that under `frames` Python frames, but above the default
+    recursion limit of 1000; lift it for the duration (Python 3.11+ frames cost no C stack)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, frames))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def parse_value(text: str):

@@ -4,6 +4,7 @@ Library code raises `CnnError` (or a subclass); only the CLI renders and prints.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -14,8 +15,15 @@ class Source:
     path: str
     text: str
 
+    def lines(self) -> list[str]:
+        """The lines as the parser counts them: split at \\n only, a \\r before it dropped (CRLF files)."""
+        lines = self.text.split("\n")
+        if len(lines) > 1 and not lines[-1]:
+            lines.pop()
+        return [line[:-1] if line.endswith("\r") else line for line in lines]
+
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines()
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""
@@ -113,7 +121,7 @@ class Warning_:
 
 def excerpt(span: Span) -> list[str]:
     """The source line of `span` with a caret underline, compiler style."""
-    text = span.source.line(span.line).replace("\t", " ")
+    text = "".join(" " if _unprintable(c) else c for c in span.source.line(span.line))  # one column each
     gutter = f"{span.line:>5} | "
     end = span.end_column if span.end_line == span.line else len(text) + 1
     width = max(1, end - span.column)
@@ -129,6 +137,18 @@ def excerpt(span: Span) -> list[str]:
     return [gutter + text, marker]
 
 
+def _unprintable(char: str) -> bool:
+    """Tabs, control and format characters (ANSI escapes, bidi overrides): never sent to a terminal raw."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def clean(text: str) -> str:
+    """`text` with unprintable characters escaped, e.g. \\x1b, so messages cannot drive a terminal."""
+    if not any(_unprintable(c) for c in text if c != "\n"):
+        return text
+    return "".join(c if c == "\n" or not _unprintable(c) else ascii(c)[1:-1] for c in text)
+
+
 def render(kind: str, message: str, span: Span | None, hint: str | None,
            notes: tuple[Note, ...]) -> str:
     where = f"{span}: " if span else ""
@@ -141,7 +161,7 @@ def render(kind: str, message: str, span: Span | None, hint: str | None,
         lines.append(f"  note: {note.message}{at}{times}")
     if hint:
         lines.append(f"  hint: {hint}")
-    return "\n".join(lines)
+    return clean("\n".join(lines))
 
 
 def _collapsed(notes: tuple[Note, ...]) -> list[tuple[Note, int]]:

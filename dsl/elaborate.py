@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
-from .expressions import Env, evaluate, show
+from .expressions import Env, end_budget, evaluate, show, start_budget
 from .graph import LightGraph
 from .loader import Program
 from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
@@ -30,6 +30,9 @@ class Limits:
     max_depth: int = 64               # nesting of block instances (and so recursion)
     max_channels: int = 2 ** 24
     max_activation_bytes: int = 2 ** 34  # float32 bytes of one layer's output, per sample
+    max_steps: int = 250_000          # statements, loop iterations and block instances evaluated
+    max_nesting: int = 256            # braces, loops and block bodies open at once
+    max_work: int = 5_000_000         # list items and string characters that expressions build
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,12 @@ class Frame:
 def elaborate(program: Program, network: ast.NetworkDef, params: dict | None = None,
               inputs: dict | None = None, limits: Limits | None = None) -> LightGraph:
     """Build the IR of `network`; `params` and `inputs` override defaults and declared shapes."""
-    return _Elaborator(program, limits or Limits()).network(network, params or {}, inputs or {})
+    limits = limits or Limits()
+    token = start_budget(limits.max_work)
+    try:
+        return _Elaborator(program, limits).network(network, params or {}, inputs or {})
+    finally:
+        end_budget(token)
 
 
 class _Elaborator:
@@ -80,6 +88,7 @@ class _Elaborator:
         self.scope: list[ScopeEntry] = []
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
+        self.steps = self.nesting = 0
 
     # -- the network ---------------------------------------------------------------------
     def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> LightGraph:
@@ -116,9 +125,43 @@ class _Elaborator:
 
     # -- statements ----------------------------------------------------------------------
     def seq(self, seq: ast.Seq, flow, naming: Naming, frame: Frame):
-        for stmt in seq.body:
-            flow = self.statement(stmt, flow, naming, frame)
+        self.nesting += 1
+        try:
+            if self.nesting > self.limits.max_nesting:
+                raise LimitError(f"braces, loops and blocks nest more than {self.limits.max_nesting} deep",
+                                 seq.span, hint="the limit is configurable (Limits.max_nesting)")
+            for stmt in seq.body:
+                self._step(stmt.span)
+                flow = self.statement(stmt, flow, naming, frame)
+        except RecursionError:  # a last resort: the limits above should make this unreachable
+            raise LimitError("the program nests too deeply to evaluate", seq.span) from None
+        finally:
+            self.nesting -= 1
         return flow
+
+    def _step(self, span: Span) -> None:
+        self.steps += 1
+        if self.steps > self.limits.max_steps:
+            raise LimitError(f"evaluating the network takes more than {self.limits.max_steps:,} steps "
+                             "(statements, loop iterations and block instances)", span,
+                             hint="the limit is configurable (Limits.max_steps)")
+
+    def _forecast(self, sizes: list, before: tuple, remaining: int, span: Span) -> None:
+        """After two iterations of a loop, refuse at once a loop whose rest must exceed the limits."""
+        if len(sizes) >= 2 or remaining <= 0:
+            return
+        sizes.append((len(self.graph) - before[0], self.steps - before[1]))
+        if len(sizes) < 2:
+            return
+        nodes, steps = (min(s[i] for s in sizes) for i in range(2))
+        if len(self.graph) + nodes * remaining > self.limits.max_nodes:
+            raise LimitError(f"this loop makes {nodes:,} layer(s) per iteration, {remaining + 2:,} times: more "
+                             f"than the limit of {self.limits.max_nodes:,} layers", span,
+                             hint="the limit is configurable (Limits.max_nodes)")
+        if self.steps + steps * remaining > self.limits.max_steps:
+            raise LimitError(f"this loop takes {steps:,} steps per iteration, {remaining + 2:,} times: more "
+                             f"than the limit of {self.limits.max_steps:,} steps", span,
+                             hint="the limit is configurable (Limits.max_steps)")
 
     def statement(self, stmt, flow, naming: Naming, frame: Frame):
         if isinstance(stmt, ast.Statement):
@@ -220,8 +263,12 @@ class _Elaborator:
             raise TypeError_(f"repeat needs a non-negative integer count, got {show(count)}", rep.count.span)
         if count > self.limits.max_repeat:
             raise LimitError(f"repeat {count:,} exceeds the limit of {self.limits.max_repeat:,}", rep.count.span)
-        for _ in range(count):
+        sizes: list = []
+        for done in range(count):
+            before = (len(self.graph), self.steps)
+            self._step(rep.span)
             flow = self.seq(rep.body, flow, naming, frame)
+            self._forecast(sizes, before, count - done - 1, rep.span)
         return flow
 
     def loop(self, loop: ast.For, flow, naming: Naming, frame: Frame):
@@ -229,9 +276,13 @@ class _Elaborator:
         if not isinstance(items, tuple):
             raise TypeError_(f"`for` needs a list, got {show(items)}", loop.iterable.span)
         saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
-        for item in items:
+        sizes: list = []
+        for done, item in enumerate(items):
+            before = (len(self.graph), self.steps)
+            self._step(loop.span)
             frame.variables.update(self._unpack(loop, item))
             flow = self.seq(loop.body, flow, naming, frame)
+            self._forecast(sizes, before, len(items) - done - 1, loop.span)
         for name in loop.names:
             frame.variables.pop(name, None)
         frame.variables.update(saved)
@@ -326,6 +377,7 @@ class _Elaborator:
                        if recursive else f"blocks nest more than {self.limits.max_depth} deep")
             raise LimitError(message, call.span,
                              hint="make the recursion stop with an `if` on a parameter" if recursive else None)
+        self._step(call.span)
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
         given = self._match(call, names, f"block {block.name}",

@@ -4,6 +4,7 @@ Values are int, float, bool, str and tuples of values (`[1, 2]` and `3x3` are bo
 """
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -12,7 +13,21 @@ from .diagnostics import LimitError, NameError_, TypeError_, closest
 from .ops import WORDS
 
 MAX_INT = 2 ** 62
-MAX_LIST = 100_000
+MAX_LIST = 100_000      # items of one list, nested lists included (and characters of a string)
+MAX_LIST_DEPTH = 100    # lists inside lists
+
+# The work left for this elaboration, in list items and characters that expressions produce: every
+# operation on a value costs at most its size, so charging each result's size bounds the total time.
+_WORK: contextvars.ContextVar = contextvars.ContextVar("cnnc_expression_work", default=None)
+
+
+def start_budget(items: int):
+    """Bound the work of the expressions evaluated from now on; returns a token for `end_budget`."""
+    return _WORK.set([items])
+
+
+def end_budget(token) -> None:
+    _WORK.reset(token)
 
 _IN_ATTRS = {"channels": 0, "c": 0, "h": 1, "height": 1, "w": 2, "width": 2}
 
@@ -23,13 +38,39 @@ class Env:
     in_shape: tuple[int, ...] | None  # the shape flowing into the statement, for `in.channels`
 
 
-def show(value) -> str:
+def show(value, limit: int = 120) -> str:
+    """A value as .cnn source writes it, cut short with `...` after about `limit` characters."""
+    out: list[str] = []
+    size, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            text = str(item)
+        elif isinstance(item, tuple):
+            text = "["
+            stack.append(_Text("]"))
+            for position in range(min(len(item), limit) - 1, -1, -1):  # more would not be shown
+                stack.append(item[position])
+                if position:
+                    stack.append(_Text(", "))
+        else:
+            text = _show_atom(item)
+        out.append(text)
+        size += len(text)
+        if size > limit:
+            return "".join(out)[:limit] + "..."
+    return "".join(out)
+
+
+class _Text(str):
+    """Punctuation on show's work stack (a plain str there is a value)."""
+
+
+def _show_atom(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
-    if isinstance(value, tuple):
-        return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -49,9 +90,38 @@ def _checked(value, expr: ast.Expr):
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
         raise LimitError(f"integer overflow: the result has {len(str(abs(value)))} digits", expr.span,
                          hint=f"values are limited to +-2**62")
-    if isinstance(value, tuple) and len(value) > MAX_LIST:
-        raise LimitError(f"list of {len(value)} items is too long (limit {MAX_LIST})", expr.span)
+    built = not isinstance(expr, (ast.Name, ast.Index))  # a new value, not one looked up
+    if isinstance(value, tuple) and built:
+        _charge(_weigh(value, expr), expr)
+    elif isinstance(value, str):
+        if len(value) > MAX_LIST:
+            raise LimitError(f"a string of {len(value):,} characters is too long (limit {MAX_LIST:,})", expr.span)
+        _charge(len(value) if built else 0, expr)
     return value
+
+
+def _weigh(value: tuple, expr: ast.Expr) -> int:
+    """The items of a list at every level (a shared sub-list counts each time it appears)."""
+    total, stack = 0, [(value, 1)]
+    while stack:
+        items, depth = stack.pop()
+        total += len(items)
+        if total > MAX_LIST:
+            raise LimitError(f"a list of more than {MAX_LIST:,} items (nested lists included) is too long",
+                             expr.span)
+        if depth > MAX_LIST_DEPTH:
+            raise LimitError(f"lists nest more than {MAX_LIST_DEPTH} deep", expr.span)
+        stack.extend((item, depth + 1) for item in items if isinstance(item, tuple))
+    return total
+
+
+def _charge(cost: int, expr: ast.Expr) -> None:
+    work = _WORK.get()
+    if work is not None:
+        work[0] -= cost
+        if work[0] < 0:
+            raise LimitError("the expressions of this network build too many list items and characters",
+                             expr.span, hint="the limit is configurable (Limits.max_work)")
 
 
 def _arith(op: str, left, right, expr: ast.BinOp):
@@ -83,6 +153,8 @@ def _size_guard(n: int, expr: ast.Expr) -> None:
 
 
 def _compare(op: str, left, right, expr: ast.Compare) -> bool:
+    if isinstance(left, tuple) and isinstance(right, tuple):  # comparing lists costs their size
+        _charge(_weigh(left, expr), expr)
     if op == "==":
         return left == right and type_name(left) == type_name(right) or (_number(left) and _number(right) and left == right)
     if op == "!=":
@@ -105,14 +177,16 @@ def _range(args: list, expr: ast.FuncCall):
         raise TypeError_("range takes one to three integers", expr.span)
     if len(args) == 3 and args[2] == 0:
         raise TypeError_("range step cannot be zero", expr.span)
-    result = range(*args)
-    _size_guard(len(result), expr)
-    return tuple(result)
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+    count = -(-(stop - start) // step) if step > 0 else -(-(start - stop) // -step)
+    _size_guard(max(0, count), expr)  # before building it; len(range) overflows past 2**63
+    return tuple(range(start, stop, step))
 
 
 def _minmax(fn):
     def call(args: list, expr: ast.FuncCall):
         items = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+        _charge(len(items), expr)
         if not items or not all(_number(v) for v in items):
             raise TypeError_(f"{expr.name} takes numbers or one non-empty list of numbers", expr.span)
         return fn(items)

@@ -47,17 +47,21 @@ def read_source(path: str, span: Span | None = None) -> str:
     try:
         if os.path.isdir(path):
             raise FileError(f"{path} is a directory, not a .cnn file", span)
+        if os.path.exists(path) and not os.path.isfile(path):  # reading a FIFO or a device could block
+            raise FileError(f"{path} is not a regular file (a FIFO, socket or device?)", span)
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise FileError(f"{path} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", span)
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise FileError(f"no such file: {path}", span) from None
     except PermissionError:
         raise FileError(f"cannot read {path}: permission denied", span) from None
     except OSError as error:
         raise FileError(f"cannot read {path}: {error.strerror or error}", span) from None
+    except ValueError:  # a NUL byte in the path
+        raise FileError(f"no such file: {path!r}", span) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -1,0 +1,136 @@
+"""Lint: problems worth a warning that do not stop compilation.
+
+Run by `dsl.build` after elaboration; each check appends `Warning_`s to `graph.graph["warnings"]`
+(where elaboration already put `unused-value`). The CLI prints them to stderr; `-q` silences them.
+
+- `lossy-stride`: a strided conv or pool whose last window ends before the input does, so floor
+  division silently drops input rows or columns at the bottom or right border. Layers whose window
+  is narrower than their stride (a 1x1 stride-2 shortcut) skip pixels everywhere by design and are
+  not reported; neither are `ceil=true` pools, which keep the partial window.
+- `constant-condition`: an `if` whose condition depends on no parameter, variable or `in.*`
+  (`if 1 > 2 { ... }`), so one of its branches can never be taken.
+"""
+from __future__ import annotations
+
+from . import ast
+from .diagnostics import CnnError, Note, Warning_
+from .expressions import Env, evaluate, show
+
+_WINDOW_OPS = ("conv", "maxpool", "avgpool", "subsample")
+
+
+def lint(graph, program, network: ast.NetworkDef) -> list[Warning_]:
+    """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"]."""
+    found = lossy_strides(graph) + constant_conditions(program, network)
+    graph.graph.setdefault("warnings", []).extend(found)
+    return found
+
+
+# ---- lossy strides ------------------------------------------------------------------------------
+
+def dropped(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """Input rows (or columns) after the last window: read by no output pixel. 0 when none are lost."""
+    reach = dilation * (kernel - 1) + 1
+    if reach < stride:  # windows have gaps between them anyway: subsampling by design
+        return 0
+    out = (size + 2 * pad - reach) // stride + 1
+    last = (out - 1) * stride - pad + reach - 1  # the last input row the last window covers
+    return max(0, size - 1 - last)
+
+
+def _window_args(data: dict):
+    """(kernel, stride, pad, dilation) pairs of a windowed layer, or None if nothing can be dropped."""
+    args = data["args"]
+    kernel = args.get("kernel")
+    if data["op"] not in _WINDOW_OPS or kernel in (None, "global") or args.get("ceil"):
+        return None
+    pad = args.get("pad", (0, 0))
+    if pad == "same":
+        return None
+    pad = (0, 0) if pad == "valid" else pad
+    return kernel, args.get("stride") or kernel, pad, args.get("dilation", (1, 1))
+
+
+def lossy_strides(graph) -> list[Warning_]:
+    sites: dict = {}  # one warning per source site: a block used 16 times warns once
+    for node, data in graph.nodes(data=True):
+        window = _window_args(data)
+        sources = [source for source, _ in graph.in_edges(node)]
+        if window is None or len(sources) != 1:
+            continue
+        shape = graph.nodes[sources[0]]["shape"]
+        if len(shape) != 3:
+            continue
+        kernel, stride, pad, dilation = window
+        lost = tuple(dropped(shape[1 + i], kernel[i], stride[i], pad[i], dilation[i]) for i in range(2))
+        if any(lost):
+            key = (data["span"].path, data["span"], lost, tuple(shape))
+            sites.setdefault(key, []).append(node)
+    return [_lossy_warning(nodes, span, lost, shape, graph) for (_, span, lost, shape), nodes in sites.items()]
+
+
+def _lossy_warning(nodes: list, span, lost: tuple, shape: tuple, graph) -> Warning_:
+    data = graph.nodes[nodes[0]]
+    what = " and ".join(f"the last {n} {axis}{'s' if n > 1 else ''}"
+                        for n, axis in zip(lost, ("row", "column")) if n)
+    stride = data["args"].get("stride") or data["args"]["kernel"]
+    stride_text = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
+    also = f" (and {len(nodes) - 1} more instance{'s' if len(nodes) > 2 else ''})" if len(nodes) > 1 else ""
+    return Warning_("lossy-stride",
+                    f"{data['op']} `{nodes[0]}`{also}: stride {stride_text} on a {shape[1]}x{shape[2]} input "
+                    f"never reads {what}", span,
+                    hint="pad the input, change the kernel or stride, or pick an input size where "
+                         "(size + 2*pad - dilation*(kernel-1) - 1) is a multiple of the stride")
+
+
+# ---- constant conditions ------------------------------------------------------------------------
+
+def constant_conditions(program, network: ast.NetworkDef) -> list[Warning_]:
+    """`if`s in the main file (its network and its blocks) whose condition is a constant."""
+    warnings = []
+    for definition in (*program.main.blocks, network):
+        for node in _walk(definition.body):
+            if isinstance(node, ast.If) and _is_constant(node.condition):
+                warning = _constant_warning(node)
+                if warning is not None:
+                    warnings.append(warning)
+    return warnings
+
+
+def _walk(root):
+    """Every AST node under `root`, in source order, without recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = []
+        for value in vars(node).values():
+            if isinstance(value, (ast.Node, ast.Expr)):
+                children.append(value)
+            elif isinstance(value, tuple):
+                children.extend(v for v in value if isinstance(v, (ast.Node, ast.Expr)))
+        stack.extend(reversed(children))
+
+
+def _is_constant(expr) -> bool:
+    from .ops import WORDS
+
+    for node in _walk(expr):
+        if isinstance(node, ast.InAttr) or (isinstance(node, ast.Name) and node.name not in WORDS):
+            return False
+    return True
+
+
+def _constant_warning(node: ast.If) -> Warning_ | None:
+    try:
+        value = evaluate(node.condition, Env({}, None))
+    except CnnError:
+        return None  # elaboration reports it, if the `if` is ever reached
+    if not isinstance(value, bool):
+        return None
+    dead = node.then if not value else node.orelse
+    effect = ("the `if` is not needed" if dead is None
+              else f"its {'body' if not value else '`else` branch'} is never taken")
+    return Warning_("constant-condition", f"the condition is always {show(value)}: {effect}",
+                    node.condition.span, notes=(Note("never taken", dead.span),) if dead is not None else (),
+                    hint="conditions are for parameters and `in.*`; remove the `if` or the dead branch")
