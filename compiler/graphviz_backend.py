@@ -61,7 +61,7 @@ def render(graph, depth: int | None = None, rankdir: str | None = None, fuse: bo
              margin="0.1,0.04", penwidth="0.8")
     dot.attr("edge", fontname=FONT, fontsize="8", fontcolor="#455a64", color=EDGE, arrowsize="0.6",
              penwidth="0.9")
-    _items(dot, shown, shown.root)
+    _items(dot, shown, shown.root, "cds" if rankdir == "LR" else "invhouse")
     labelled = set()  # one shape label per tensor: a fan-out labels its first edge only
     for a, b, source, main in sorted(shown.edges, key=lambda e: not e[3]):  # the main path first
         into_merge = shown.shown[b].kind == "layer" and OPS[shown.graph.nodes[shown.shown[b].head]["op"]].merge
@@ -97,16 +97,16 @@ def svg(graph, **options) -> str | None:
 
 # ---- nodes and clusters -----------------------------------------------------------------
 
-def _items(dot, shown: diagram.Diagram, items: list) -> None:
+def _items(dot, shown: diagram.Diagram, items: list, entry: str) -> None:
     for item in items:
         if isinstance(item, diagram.Cluster):
             with dot.subgraph(name=f"cluster_{item.group.path}") as sub:
                 _cluster_style(sub, shown.graph, item)
-                _items(sub, shown, item.items)
+                _items(sub, shown, item.items, entry)
         elif item.kind == "folded":
             _folded(dot, shown.graph, item)
         else:
-            _layer(dot, shown.graph, item)
+            _layer(dot, shown.graph, item, entry)
 
 
 def _cluster_style(sub, graph, cluster: diagram.Cluster) -> None:
@@ -125,12 +125,12 @@ def _cluster_style(sub, graph, cluster: diagram.Cluster) -> None:
              fontsize="9", fontcolor="#37474f", margin="6", penwidth="0.8")
 
 
-def _layer(dot, graph, item: diagram.Shown) -> None:
+def _layer(dot, graph, item: diagram.Shown, entry: str = "invhouse") -> None:
     data = graph.nodes[item.head]
     tip = _tooltip(graph, item.members)
     if data["op"] == "input":
         name = "" if item.head == "input" else f"{_e(item.head)} "
-        dot.node(item.id, f"<<b>{name}input</b><br/>{shape_text(data['shape'])}>", shape="invhouse",
+        dot.node(item.id, f"<<b>{name}input</b><br/>{shape_text(data['shape'])}>", shape=entry, margin="0.2,0.04" if entry == "cds" else "0.1,0.04",
                  fillcolor=TERMINAL, fontcolor="white", style="filled", tooltip=tip)
         return
     family = OPS[data["op"]].family
