@@ -173,20 +173,20 @@ class _Elaborator:
             self._bind(frame, stmt.name, self._need_flow(flow, stmt.span), stmt.span)
             return flow
         if isinstance(stmt, ast.InputDecl):
-            return self.input(stmt, frame)
+            return self.input(stmt, flow, frame)
         if isinstance(stmt, ast.OutputDecl):
             return self.output(stmt, flow, naming, frame)
         raise AssertionError(f"unknown statement {type(stmt).__name__}")
 
-    def input(self, decl: ast.InputDecl, frame: Frame):
+    def input(self, decl: ast.InputDecl, flow, frame: Frame):
         if self.scope:
             raise ShapeError("`input` belongs in a network, not in a block", decl.span,
                              hint="a block takes the tensor flowing into it")
         name = decl.name or "input"
+        first = not any(d["op"] == "input" for _, d in self.graph.nodes(data=True))
+        if first and "" in self.input_overrides:  # an unnamed --input sets the first input
+            self.input_overrides.setdefault(name, self.input_overrides.pop(""))
         shape = self.input_overrides.get(name)
-        if shape is None and decl.name is None and len(self.input_overrides) == 1 and "" in self.input_overrides:
-            shape = self.input_overrides.pop("")
-            self.input_overrides[name] = shape
         if shape is None:
             shape = evaluate(decl.shape, Env(frame.variables, None))
         shape = self._input_shape(shape, decl)
@@ -195,7 +195,7 @@ class _Elaborator:
         self._add(name, "input", {}, [], decl.span, shape=shape)
         frame.values[name] = name
         frame.used.add(name)
-        return name
+        return name if first else flow  # the first input flows on; the others are used as `@name`
 
     def _input_shape(self, value, decl: ast.InputDecl) -> tuple[int, ...]:
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -147,3 +147,24 @@ def test_unknown_network_parameter(capsys):
     err = capsys.readouterr().err
     assert err.startswith("examples/tiny_cnn.cnn:2:9: error: network TinyCNN has no parameter `clases`")
     assert "hint: did you mean `classes`?" in err
+
+
+MULTI_INPUT = """
+network Fusion {
+    input rgb: 3x32x32
+    input depth: 1x32x32
+    a: conv(8, 3x3, pad=1) -> features
+    @depth
+    b: conv(8, 3x3, pad=1)
+    concat { @features } | {}
+}
+"""
+
+
+def test_several_inputs_the_first_flows_the_others_by_name():
+    graph = dsl.build(text=MULTI_INPUT)
+    assert graph.graph["inputs"] == {"rgb": (3, 32, 32), "depth": (1, 32, 32)}
+    assert list(graph.predecessors("a")) == ["rgb"] and list(graph.predecessors("b")) == ["depth"]
+    assert graph.nodes["a"]["params"] == 8 * 3 * 9 + 8
+    assert dsl.build(text=MULTI_INPUT, input="3x16x16").graph["inputs"]["rgb"] == (3, 16, 16)
+    assert dsl.build(text=MULTI_INPUT, input={"depth": "2x32x32"}).nodes["b"]["params"] == 8 * 2 * 9 + 8
