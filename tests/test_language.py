@@ -166,5 +166,5 @@ def test_several_inputs_the_first_flows_the_others_by_name():
     assert graph.graph["inputs"] == {"rgb": (3, 32, 32), "depth": (1, 32, 32)}
     assert list(graph.predecessors("a")) == ["rgb"] and list(graph.predecessors("b")) == ["depth"]
     assert graph.nodes["a"]["params"] == 8 * 3 * 9 + 8
-    assert dsl.build(text=MULTI_INPUT, input="3x16x16").graph["inputs"]["rgb"] == (3, 16, 16)
+    assert dsl.build(text=MULTI_INPUT, input="5x32x32").graph["inputs"]["rgb"] == (5, 32, 32)
     assert dsl.build(text=MULTI_INPUT, input={"depth": "2x32x32"}).nodes["b"]["params"] == 8 * 2 * 9 + 8
