@@ -146,7 +146,38 @@ def cmd_summary(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    raise UsageError("`cnnc compile` is not implemented yet")
+    """Write the generated module (py), or an exported model (onnx, pt2). Default output: NAME.EXT in
+    the current directory, NAME being the input file's stem; `-o -` writes Python source to stdout."""
+    import os
+
+    graph = load(args, args.file)
+    _warn(args, graph)
+    stem = os.path.splitext(os.path.basename(args.file))[0] or graph.graph["name"]
+    out = args.output or f"{stem}.{args.format}"
+    if args.format == "py":
+        from .pysource import generate
+
+        source = generate(graph)
+        if out == "-":
+            sys.stdout.write(source)
+            return 0
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    else:
+        if out == "-":
+            raise UsageError(f"--format {args.format} writes a binary file; give -o FILE")
+        import logging
+        import warnings
+
+        from .export import write_onnx, write_pt2
+
+        for name in ("torch.onnx", "torch.onnx._internal.exporter._registration"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (write_onnx if args.format == "onnx" else write_pt2)(graph, out)
+    print(f"cnnc: wrote {out}", file=sys.stderr)
+    return 0
 
 
 def cmd_render(args) -> int:

@@ -1,0 +1,66 @@
+"""Export a compiled network: ONNX (torch.onnx, dynamo exporter) or a torch.export program (.pt2).
+
+Both trace the module built from the generated source (eval mode: side outputs dropped, batch norm
+uses running statistics), with a dynamic batch dimension.
+"""
+from __future__ import annotations
+
+import inspect
+
+from dsl.diagnostics import CnnError
+
+
+class ExportError(CnnError):
+    """The exporter is missing or refused the network."""
+
+
+def example_inputs(graph, batch: int = 2, device=None, dtype=None):
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    return tuple(torch.randn(batch, *shape, generator=generator).to(device=device, dtype=dtype)
+                 for shape in graph.graph["inputs"].values())
+
+
+def _dynamic(model, inputs):
+    import torch
+
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    names = list(inspect.signature(model.forward).parameters)
+    return {name: {0: batch} for name in names[:len(inputs)]}
+
+
+def exported_program(graph, model=None):
+    """torch.export.ExportedProgram of the network in eval mode, batch dimension dynamic."""
+    import torch
+
+    from .torch_backend import module_from_graph
+
+    model = (model or module_from_graph(graph)).eval()
+    inputs = example_inputs(graph)
+    return torch.export.export(model, inputs, dynamic_shapes=_dynamic(model, inputs))
+
+
+def write_pt2(graph, path: str) -> None:
+    import torch
+
+    torch.export.save(exported_program(graph), path)
+
+
+def write_onnx(graph, path: str, model=None) -> None:
+    """Write an ONNX model (opset chosen by torch) with input names = forward's arguments."""
+    import torch
+
+    from .torch_backend import module_from_graph
+
+    try:
+        import onnxscript  # noqa: F401  (torch's dynamo exporter needs it)
+    except ImportError:
+        raise ExportError("ONNX export needs the packages onnx and onnxscript",
+                          hint="pip install onnx onnxscript (onnxruntime to run the result)") from None
+    model = (model or module_from_graph(graph)).eval()
+    inputs = example_inputs(graph)
+    names = list(inspect.signature(model.forward).parameters)[:len(inputs)]
+    program = torch.onnx.export(model, inputs, dynamic_shapes=_dynamic(model, inputs), dynamo=True,
+                                input_names=names, output_names=["output"], verbose=False)
+    program.save(path)
