@@ -151,10 +151,9 @@ def boundary(graph, members) -> tuple[list, list]:
 
 
 def signature(graph, group: Group) -> tuple:
-    into, out = boundary(graph, group.members)
+    into, _ = boundary(graph, group.members)
     ins = tuple(sorted({graph.nodes[u]["shape"] for u, _ in into}))
-    outs = tuple(sorted({graph.nodes[u]["shape"] for u, _ in out}))
-    return group.entry.block, group.entry.args, ins, outs
+    return group.entry.block, group.entry.args, ins, graph.nodes[group.members[-1]]["shape"]
 
 
 def _repeats(graph, previous: Shown, group: Group) -> bool:

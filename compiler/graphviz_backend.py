@@ -129,8 +129,8 @@ def _layer(dot, graph, item: diagram.Shown, entry: str = "invhouse") -> None:
     data = graph.nodes[item.head]
     tip = _tooltip(graph, item.members)
     if data["op"] == "input":
-        name = "" if item.head == "input" else f"{_e(item.head)} "
-        dot.node(item.id, f"<<b>{name}input</b><br/>{shape_text(data['shape'])}>", shape=entry, margin="0.2,0.04" if entry == "cds" else "0.1,0.04",
+        name = "" if item.head == "input" else f" {_e(item.head)}"
+        dot.node(item.id, f"<<b>input{name}</b><br/>{shape_text(data['shape'])}>", shape=entry, margin="0.2,0.04" if entry == "cds" else "0.1,0.04",
                  fillcolor=TERMINAL, fontcolor="white", style="filled", tooltip=tip)
         return
     family = OPS[data["op"]].family
@@ -244,9 +244,10 @@ def _legend(shown: diagram.Diagram) -> str:
     t = graph.graph["totals"]
     title = (f"<b>{_e(graph.graph['name'])}</b>  ·  {human(t['params'])} params  ·  "
              f"{human(t['macs'])} MACs  ·  {_e(Path(str(graph.graph['source'])).name)}")
-    return (f'<<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr><td>{title}</td></tr>'
-            f'<tr><td><table border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#b0bec5">'
-            f'<tr>{cells}</tr></table></td></tr></table>>')
+    key = (f'<tr><td><table border="0" cellborder="1" cellspacing="0" cellpadding="3" color="#b0bec5">'
+           f'<tr>{cells}</tr></table></td></tr>') if cells else ""
+    return f'<<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr><td>{title}</td></tr>{key}</table>>'
+
 
 
 def _e(text: str) -> str:

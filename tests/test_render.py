@@ -211,3 +211,31 @@ def test_command_line_mistakes(tmp_path, capsys):
     assert cli.main(["render", "archs/lenet5.cnn", "--depth", "-1", "-o", "-"]) == 1
     assert "--depth" in capsys.readouterr().err
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_unusual_graphs_render(tmp_path):
+    """Named inputs, taps, labelled merges, empty blocks, a repeat that ends the network, no layers."""
+    texts = {
+        "inputs": "network Two { input a: 3x8x8\n input b: 3x8x8\n @a; conv(4, 3x3, pad=1) -> x\n"
+                  " @b; conv(4, 3x3, pad=1); relu\n add { @x } | { identity } }",
+        "taps": "network T { input 3x8x8\n conv(4, 3x3, pad=1); relu\n output feat\n conv(8, 1x1)\n"
+                " output head { flatten; linear(2) }\n tail: { avgpool(global); flatten; linear(3) } }",
+        "merges": "block Id() { }\nblock B(w) { x: concat { conv(w, 1x1) } | { conv(w, 1x1) };  relu }\n"
+                  "network L { input 3x8x8\n Id()\n m: add { relu } | { relu }\n same: concat { } | { }\n"
+                  " B(2); B(2)\n r: { repeat 3 { B(2) } } }",
+        "empty": "network O { input 3x8x8 }",
+    }
+    graphs = {name: dsl.build(text=text) for name, text in texts.items()}
+    folded = diagram.build(graphs["merges"], depth=0)
+    assert [(s.id, len(s.groups)) for s in folded.shown.values() if s.kind == "folded"] == \
+        [("3", 1), ("4", 1), ("r.0", 3)]  # B(2) after a 6-channel concat differs from the rest
+    assert "<b>input a</b>" in render(graphs["inputs"]).source
+    taps = render(graphs["taps"]).source
+    assert '"feat (output)"' in taps and '"head (output)"' in taps
+    for name, graph in graphs.items():
+        for depth in (0, 1, 99):
+            for fuse in (True, False):
+                shown = diagram.build(graph, depth=depth, fuse=fuse)
+                assert set(shown.where) == set(graph.nodes), name
+        if has_dot():
+            render(graph).pipe(format="svg")  # dot accepts the text
