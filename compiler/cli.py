@@ -191,7 +191,7 @@ def cmd_render(args) -> int:
     if output != "-" and Path(output).suffix.lower() not in FORMATS:
         raise UsageError(f"cannot tell the format of {output}: name it .svg, .png, .pdf or .dot "
                          "(or -o - for DOT on stdout)")
-    graph = load(args, args.file)
+    graph = load(args, args.file, networkx=False)
     _warn(args, graph)
     dot = render(graph, depth=args.depth, rankdir=args.rankdir)
     if output == "-":

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
+from dsl.graph import ancestors
 from dsl.ops import OPS
 
 FUSIBLE = frozenset({"norm", "activation", "dropout"})
@@ -57,7 +56,7 @@ class Cluster:
 
 @dataclass
 class Diagram:
-    graph: nx.DiGraph
+    graph: object                        # the analysed IR (networkx.DiGraph or dsl's light graph)
     root: list                           # Shown and Cluster at the top level
     shown: dict                          # id -> Shown
     where: dict                          # IR node -> Shown id
@@ -65,9 +64,10 @@ class Diagram:
     main: frozenset                      # IR nodes on the main output's path
 
 
-def build(graph: nx.DiGraph, depth: int = 1, fuse: bool = True) -> Diagram:
+def build(graph, depth: int = 1, fuse: bool = True) -> Diagram:
     root = _groups(graph)
-    main = frozenset(nx.ancestors(graph, graph.graph["outputs"]["output"]) | {graph.graph["outputs"]["output"]})
+    output = graph.graph["outputs"]["output"]
+    main = frozenset(ancestors(graph, output) | {output})
     shown: dict = {}
     top = _place(graph, root, depth, shown, main)
     where = {m: s.id for s in shown.values() for m in s.members}
@@ -84,7 +84,7 @@ def _prefixes(path: str) -> list[str]:
     return [".".join(parts[:k]) for k in range(1, len(parts))]
 
 
-def _groups(graph: nx.DiGraph) -> Group:
+def _groups(graph) -> Group:
     """The group tree; trivial scopes (one layer, not a block instance) are left out."""
     scopes: dict[str, int] = {}
     entries: dict = {}
@@ -215,7 +215,7 @@ def title(group: Group) -> str:
 def _edges(graph, where: dict, main) -> list:
     seen = set()
     edges = []
-    for u, v in graph.edges:
+    for u, v in graph.edges():
         a, b = where[u], where[v]
         if a == b or (a, b) in seen:
             continue

@@ -239,3 +239,9 @@ def test_unusual_graphs_render(tmp_path):
                 assert set(shown.where) == set(graph.nodes), name
         if has_dot():
             render(graph).pipe(format="svg")  # dot accepts the text
+
+
+def test_light_graph_draws_the_same():
+    """`cnnc render` draws dsl's light graph (no networkx import); the public graph gives the same DOT."""
+    light = dsl.build("archs/googlenet.cnn", networkx=False)
+    assert render(light).source == render(dsl.build("archs/googlenet.cnn")).source
