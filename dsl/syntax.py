@@ -31,29 +31,24 @@ def parser() -> Lark:
 
 def parse(text: str, path: str = "<string>") -> ast.Module:
     """Parse `text` into an AST module; raises ParseError with a located message."""
-    source = Source(path, text)
+    return _parse(text, path, "start")
+
+
+def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
+    """Parse one expression, e.g. the value of `--set widths=[64,128]`."""
+    return _parse(text, origin, "expr")
+
+
+def _parse(text: str, origin: str, start: str):
+    source = Source(origin, text)
     try:
-        tree = parser().parse(text, start="start")
+        tree = parser().parse(text, start=start)
     except UnexpectedInput as error:
         raise _parse_error(error, source) from None
     _check_depth(tree, source)
     try:
         return _ToAst(source).transform(tree)
     except VisitError as error:  # unwrap: our own errors raised inside the transformer
-        raise error.orig_exc from None
-
-
-def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
-    """Parse one expression, e.g. the value of `--set widths=[64,128]`."""
-    source = Source(origin, text)
-    try:
-        tree = parser().parse(text, start="expr")
-    except UnexpectedInput as error:
-        raise _parse_error(error, source) from None
-    _check_depth(tree, source)
-    try:
-        return _ToAst(source).transform(tree)
-    except VisitError as error:
         raise error.orig_exc from None
 
 
