@@ -81,11 +81,20 @@ def write(dot: graphviz.Digraph, path) -> None:
     if fmt == "dot":
         path.write_text(dot.source)
         return
-    if not has_dot():
-        raise GraphvizMissing(f"Graphviz's `dot` program is not installed, so {path} cannot be drawn: "
+    missing = GraphvizMissing(f"Graphviz's `dot` program is not installed, so {path} cannot be drawn: "
                               f"install it (`apt-get install graphviz`, `brew install graphviz`, or "
                               f"`bash .ci/setup`), or write DOT text with `-o {path.with_suffix('.dot')}`")
-    path.write_bytes(dot.pipe(format=fmt))
+    if not has_dot():
+        raise missing
+    try:
+        data = dot.pipe(format=fmt, quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise missing from None
+    except graphviz.CalledProcessError as error:  # a broken install, e.g. without its png plugin
+        detail = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"Graphviz's `dot` could not draw {path}: {detail[0] if detail else error}; "
+                          f"`-o {path.with_suffix('.dot')}` writes DOT text instead") from None
+    path.write_bytes(data)
 
 
 def svg(graph, **options) -> str | None:

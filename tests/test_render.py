@@ -245,3 +245,16 @@ def test_light_graph_draws_the_same():
     """`cnnc render` draws dsl's light graph (no networkx import); the public graph gives the same DOT."""
     light = dsl.build("archs/googlenet.cnn", networkx=False)
     assert render(light).source == render(dsl.build("archs/googlenet.cnn")).source
+
+
+def test_a_broken_graphviz_is_one_line(tmp_path, monkeypatch, capsys):
+    """A `dot` that fails (say, built without its png plugin) is reported in one line, exit 1."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text('#!/bin/sh\necho \'Format: "png" not recognized. Use one of: dot svg\' >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert cli.main(["render", "archs/lenet5.cnn", "-o", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'Format: "png" not recognized' in err and "x.dot" in err
