@@ -98,10 +98,13 @@ def write(dot: graphviz.Digraph, path) -> None:
 
 
 def svg(graph, **options) -> str | None:
-    """SVG text of a diagram, or None when Graphviz's `dot` is missing (Jupyter then shows text)."""
+    """SVG text of a diagram, or None when Graphviz's `dot` is missing or fails (Jupyter then shows text)."""
     if not has_dot():
         return None
-    return render(graph, **options).pipe(format="svg").decode("utf-8")
+    try:
+        return render(graph, **options).pipe(format="svg", quiet=True).decode("utf-8")
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
+        return None
 
 
 # ---- nodes and clusters -----------------------------------------------------------------
