@@ -47,20 +47,22 @@ def write_pt2(graph, path: str) -> None:
     torch.export.save(exported_program(graph), path)
 
 
-def write_onnx(graph, path: str, model=None) -> None:
-    """Write an ONNX model (opset chosen by torch) with input names = forward's arguments."""
+def onnx_program(graph, model=None, program=None):
+    """A torch.onnx.ONNXProgram of the network (from `program`, a torch.export result, if given)."""
     import torch
-
-    from .torch_backend import module_from_graph
 
     try:
         import onnxscript  # noqa: F401  (torch's dynamo exporter needs it)
     except ImportError:
         raise ExportError("ONNX export needs the packages onnx and onnxscript",
                           hint="pip install onnx onnxscript (onnxruntime to run the result)") from None
-    model = (model or module_from_graph(graph)).eval()
-    inputs = example_inputs(graph)
-    names = list(inspect.signature(model.forward).parameters)[:len(inputs)]
-    program = torch.onnx.export(model, inputs, dynamic_shapes=_dynamic(model, inputs), dynamo=True,
-                                input_names=names, output_names=["output"], verbose=False)
-    program.save(path)
+    if program is None:
+        program = exported_program(graph, model)
+    names = [spec.arg.name for spec in program.graph_signature.input_specs
+             if spec.kind == torch.export.graph_signature.InputKind.USER_INPUT]
+    return torch.onnx.export(program, input_names=names, output_names=["output"], verbose=False)
+
+
+def write_onnx(graph, path: str, model=None) -> None:
+    """Write an ONNX model (opset chosen by torch); input names are forward's arguments."""
+    onnx_program(graph, model).save(path)

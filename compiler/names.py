@@ -35,7 +35,7 @@ update values xpu zero_grad
 """.split())
 
 # Names the generated file binds or calls at module level or inside methods.
-GLOBALS = frozenset({"torch", "nn", "F", "OrderedDict", "NamedTuple", "self", "super", "getattr",
+GLOBALS = frozenset({"torch", "nn", "F", "OrderedDict", "NamedTuple", "INPUTS", "self", "super", "getattr",
                      "isinstance", "int", "tuple", "sum", "range", "len", "print", "object", "type",
                      "__name__", "__file__", "__builtins__", "__import__", "__class__", "build"})
 
@@ -66,8 +66,9 @@ def module_names(parts: list[str]) -> dict[str, str]:
     result: dict[str, str] = {}
     taken = set(parts)
     for part in parts:
-        if part in MODULE_ATTRS:
-            name = _unique(part + "_", MODULE_ATTRS, taken | set(result.values()))
+        if part in MODULE_ATTRS or (part.startswith("__") and part.endswith("__")):
+            base = part.strip("_") + "_" if part.startswith("__") else part + "_"
+            name = _unique(base, MODULE_ATTRS, taken | set(result.values()))
             result[part] = name
         else:
             result[part] = part
