@@ -1,0 +1,77 @@
+"""Identifier safety: labels, block and network names that are Python keywords, builtins, names the
+generated file uses, or nn.Module attributes neither break nor inject code; torch-reserved path
+components are mangled with a trailing `_` (dunders lose their underscores first)."""
+import ast
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import compiler  # noqa: E402
+import dsl  # noqa: E402
+from compiler.pysource import generate  # noqa: E402
+from compiler.torch_backend import module_from_graph  # noqa: E402
+
+NASTY = """
+block nn(self, lambda = 1) {
+    forward: conv(self, 3x3, pad=1);  torch: relu
+    __init__: identity
+}
+block F(x) {
+    add { class: conv(x, 1x1) } | { __import__: conv(x, 1x1) }
+    training: relu
+}
+network build(torch = 4) {
+    input 3x8x8
+    self: conv(torch, 3x3, pad=1)
+    forward: nn(8)
+    x: nn(8, lambda=2)
+    __class__: F(8)
+    output __dict__ { avgpool(global); flatten; linear(2) }
+    to: F(8)
+    avgpool(global); flatten
+    __import__: linear(3)
+}
+"""
+
+RENAMED = {"forward": "forward_", "training": "training_", "to": "to_", "__init__": "init_",
+           "__import__": "import_", "__class__": "class_", "__dict__": "dict_"}
+
+
+def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
+    path = cnn_file(NASTY)
+    source = compiler.compile_source(path)
+    tree = ast.parse(source)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported == {"torch", "torch.nn.functional", "typing"}
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert calls <= {"super", "getattr", "nn_", "F_", "build_", "build_Outputs"}
+
+    graph = compiler.analyse(path)
+    model = compiler.load(path)
+    expected = set()
+    for node, data in graph.nodes(data=True):
+        if data["params"]:
+            mapped = ".".join(RENAMED.get(part, part) for part in node.split("."))
+            expected |= {f"{mapped}.weight", f"{mapped}.bias"}
+    assert set(model.state_dict()) == expected
+    x = torch.randn(2, 3, 8, 8)
+    out = model.train()(x)
+    assert out.output.shape == (2, 3) and out[1].shape == (2, 2)
+    assert model.eval()(x).shape == (2, 3)
+    assert sum(p.numel() for p in model.parameters()) == graph.graph["totals"]["trainable_params"]
+
+
+def test_strange_text_in_paths_and_values_stays_in_comments(tmp_path):
+    odd = tmp_path / 'we"ird\\dir\nimport os'
+    odd.mkdir()
+    path = odd / "net.cnn"
+    path.write_text('network N(tag = "x") {\n    input 1x4x4\n    flatten;  linear(2)\n}\n')
+    tag = '"""\n)) import os  # \\'
+    graph = dsl.build(str(path), params={"tag": tag})
+    source = generate(graph)
+    compile(source, "<test>", "exec")
+    assert not any(line.strip().startswith("import os") for line in source.splitlines())
+    model = module_from_graph(graph)
+    assert model(torch.randn(2, 1, 4, 4)).shape == (2, 2)
