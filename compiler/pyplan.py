@@ -70,20 +70,31 @@ class Planner:
             for depth, entry in enumerate(data["scope"]):
                 self.scopes.setdefault(entry.path, (entry, depth + 1))
         self.plans: dict[str, Plan] = {}
+        self._members: dict[str, list] = {"": [n for n, d in graph.nodes(data=True) if d["op"] != "input"]}
+        for node in self._members[""]:
+            for path in self.member_of[node]:
+                self._members.setdefault(path, []).append(node)
+        self._preds = {n: [s for s, _, _ in sorted(graph.in_edges(n, data="port"), key=lambda e: e[2])]
+                       for n in graph.nodes}
+        self._io: dict = {}
 
     # -- membership -----------------------------------------------------------------------
     def inside(self, node: str, path: str) -> bool:
         return path == "" or path in self.member_of[node]
 
     def nodes_in(self, path: str) -> list[str]:
-        return [n for n in self.g.nodes if self.inside(n, path) and self.g.nodes[n]["op"] != "input"]
+        return self._members.get(path, [])
 
     def preds(self, node: str) -> list[str]:
-        edges = sorted(self.g.in_edges(node, data="port"), key=lambda e: e[2])
-        return [s for s, _, _ in edges]
+        return self._preds[node]
 
     def io(self, path: str) -> tuple[list, list]:
         """External inputs (by first use) and exported nodes of an instance."""
+        if path not in self._io:
+            self._io[path] = self._compute_io(path)
+        return self._io[path]
+
+    def _compute_io(self, path: str) -> tuple[list, list]:
         if path == "":
             ins = [n for n, d in self.g.nodes(data=True) if d["op"] == "input"]
             return ins, list(dict.fromkeys(self.g.graph["outputs"].values()))
