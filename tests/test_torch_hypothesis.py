@@ -1,0 +1,106 @@
+"""Property test: random valid networks (convs, pools, concat and add branches, repeats, blocks),
+written as .cnn text, compile to modules whose output shape and trainable parameter count equal
+the static analysis, and whose forward and backward run."""
+import pytest
+
+torch = pytest.importorskip("torch")
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+import dsl  # noqa: E402
+from compiler.torch_backend import module_from_graph  # noqa: E402
+
+BLOCKS = """
+block Unit(w, stride = 1) {
+    conv(w, 3x3, stride=stride, pad=1, bias=false);  batchnorm;  relu
+}
+block Res(w) {
+    add { conv1: conv(w, 3x3, pad=1);  relu;  conv2: conv(w, 3x3, pad=1) }
+      | shortcut: if in.channels != w { conv(w, 1x1) }
+    relu
+}
+"""
+
+
+def _out(size, k, s, p):
+    return (size + 2 * p - k) // s + 1
+
+
+@st.composite
+def items(draw, shape, depth=0):
+    c, h, w = shape
+    kinds = ["conv", "act", "bn", "unit", "res", "repeat"] + (["pool"] if min(h, w) >= 2 else [])
+    if depth < 2:
+        kinds += ["concat", "add"]
+    kind = draw(st.sampled_from(kinds))
+    width = draw(st.integers(1, 6))
+    if kind == "conv":
+        k, s, p = draw(st.sampled_from([1, 3])), draw(st.sampled_from([1, 2])), draw(st.sampled_from([0, 1]))
+        if min(_out(h, k, s, p), _out(w, k, s, p)) < 1:
+            k, s, p = 1, 1, 0
+        groups = draw(st.sampled_from([1, 2])) if c % 2 == 0 and width % 2 == 0 else 1
+        return f"conv({width}, {k}x{k}, stride={s}, pad={p}, groups={groups})", (width, _out(h, k, s, p), _out(w, k, s, p))
+    if kind == "act":
+        return draw(st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu(0.1)", "relu6", "gelu", "elu"])), shape
+    if kind == "bn":
+        return "batchnorm", shape
+    if kind == "pool":
+        op = draw(st.sampled_from(["maxpool(2x2)", "avgpool(2x2)", "maxpool(3x3, stride=2, pad=1, ceil=true)"]))
+        if op.startswith("maxpool(3x3"):
+            return op, (c, -(-h // 2) if h > 1 else 1, -(-w // 2) if w > 1 else 1)
+        return op, (c, h // 2, w // 2)
+    if kind == "unit":
+        stride = draw(st.sampled_from([1, 2]))
+        return f"Unit({width}, stride={stride})", (width, _out(h, 3, stride, 1), _out(w, 3, stride, 1))
+    if kind == "res":
+        return f"Res({width})", (width, h, w)
+    if kind == "repeat":
+        n = draw(st.integers(0, 2))
+        return f"repeat {n} {{ conv({c}, 3x3, pad=1);  relu }}", shape
+    if kind == "concat":
+        branches, total = [], 0
+        for _ in range(draw(st.integers(2, 3))):
+            choice = draw(st.sampled_from(["conv1", "conv3", "pool", "empty"]))
+            if choice == "pool":
+                branches.append("{ maxpool(3x3, stride=1, pad=1) }")
+                total += c
+            elif choice == "empty":
+                branches.append("{}")
+                total += c
+            else:
+                k = 1 if choice == "conv1" else 3
+                branches.append(f"{{ conv({width}, {k}x{k}, pad={k // 2});  relu }}")
+                total += width
+        return "concat " + " | ".join(branches), (total, h, w)
+    inner, inner_shape = draw(items((c, h, w), depth + 1))
+    if inner_shape != shape:
+        return f"add {{ conv({c}, 3x3, pad=1) }} | {{}}", shape
+    return f"add {{ {inner} }} | {{ identity }}", shape
+
+
+@st.composite
+def networks(draw):
+    shape = (draw(st.integers(1, 4)), draw(st.integers(4, 12)), draw(st.integers(4, 12)))
+    lines, current = [], shape
+    for position in range(draw(st.integers(1, 6))):
+        text, current = draw(items(current))
+        label = draw(st.sampled_from(["", f"l{position}: "])) if not text.startswith(("repeat", "add", "concat")) else ""
+        lines.append(label + text)
+    head = draw(st.sampled_from(["avgpool(global);  flatten", "flatten"]))
+    classes = draw(st.integers(1, 5))
+    body = "\n    ".join(lines)
+    return (f"{BLOCKS}\nnetwork Random(classes = {classes}) {{\n    input {'x'.join(map(str, shape))}\n"
+            f"    {body}\n    {head}\n    fc: linear(classes)\n}}\n")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_random_networks_match_the_analysis(text):
+    graph = dsl.build(text=text)
+    model = module_from_graph(graph)
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == graph.graph["totals"]["trainable_params"]
+    x = torch.randn(2, *graph.graph["inputs"]["input"])
+    out = model.train()(x)
+    assert tuple(out.shape) == (2, *graph.nodes[graph.graph["outputs"]["output"]]["shape"])
+    out.pow(2).mean().backward()
+    with torch.no_grad():
+        assert model.eval()(x).shape == out.shape
