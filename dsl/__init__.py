@@ -85,7 +85,7 @@ class NoNetwork(CnnError):
     """The file defines blocks only: a library to import, not a network to build."""
 
     def __init__(self, program):
-        span = program.main.blocks[0].name_span if program.main.blocks else None
+        span = program.main.blocks[0].name_span if program.main.blocks else program.main.span  # 1:1 if empty
         super().__init__(f"{program.path} defines no network", span,
                          hint="a file of blocks only can be imported; add `network Name { input ...; ... }`")
         self.program = program

@@ -30,7 +30,7 @@ class Limits:
     max_depth: int = 64               # nesting of block instances (and so recursion)
     max_channels: int = 2 ** 24
     max_activation_bytes: int = 2 ** 34  # float32 bytes of one layer's output, per sample
-    max_steps: int = 250_000          # statements, loop iterations and block instances evaluated
+    max_steps: int = 250_000          # statements and loop iterations evaluated (a block instance: 6)
     max_nesting: int = 256            # braces, loops and block bodies open at once
     max_work: int = 5_000_000         # list items and string characters that expressions build
 
@@ -139,8 +139,8 @@ class _Elaborator:
             self.nesting -= 1
         return flow
 
-    def _step(self, span: Span) -> None:
-        self.steps += 1
+    def _step(self, span: Span, cost: int = 1) -> None:
+        self.steps += cost
         if self.steps > self.limits.max_steps:
             raise LimitError(f"evaluating the network takes more than {self.limits.max_steps:,} steps "
                              "(statements, loop iterations and block instances)", span,
@@ -377,7 +377,7 @@ class _Elaborator:
                        if recursive else f"blocks nest more than {self.limits.max_depth} deep")
             raise LimitError(message, call.span,
                              hint="make the recursion stop with an `if` on a parameter" if recursive else None)
-        self._step(call.span)
+        self._step(call.span, cost=6)  # a block instance costs about six statements
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
         given = self._match(call, names, f"block {block.name}",

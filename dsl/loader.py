@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
-from .diagnostics import FileError, Note, NameError_, Span
+from .diagnostics import FileError, Note, NameError_, Source, Span
 from .ops import OPS
 from .syntax import parse
 
@@ -65,12 +65,25 @@ def read_source(path: str, span: Span | None = None) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise FileError(f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
-                        f"{error.start})", span, hint="save the file as UTF-8") from None
+        raise FileError(f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})",
+                        _byte_span(path, data, error.start), hint="save the file as UTF-8",
+                        notes=_imported_at(span)) from None
     if "\x00" in text:
-        raise FileError(f"{path} contains NUL bytes; is it a binary file?", span)
+        raise FileError("a NUL byte: is this a binary file?", _byte_span(path, data, data.index(b"\x00")),
+                        notes=_imported_at(span))
     return text
+
+
+def _byte_span(path: str, data: bytes, offset: int) -> Span:
+    """Where a byte offset is, in lines and characters, over a leniently decoded copy for the excerpt."""
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", "replace")) + 1
+    return Span(Source(path, data.decode("utf-8", "replace")), line, column, line, column + 1)
+
+
+def _imported_at(span: Span | None) -> tuple:
+    return (Note("imported here", span),) if span else ()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
@@ -41,6 +42,7 @@ def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
 
 def _parse(text: str, origin: str, start: str):
     source = Source(origin, text)
+    _check_size(text, source)
     try:
         tree = parser().parse(text, start=start)
     except UnexpectedInput as error:
@@ -54,6 +56,19 @@ def _parse(text: str, origin: str, start: str):
 
 MAX_NESTING = 200     # levels of the parse tree (the zoo needs 16): braces, brackets, operator chains
 MAX_DIGITS = 100      # digits of an integer literal (values are limited to +-2**62 anyway)
+MAX_TOKENS = 50_000   # tokens of one file (the zoo's largest has ~600); parsing costs ~20 us each
+_TOKENISH = re.compile(r'#[^\n]*|"[^"\n]*"|[A-Za-z0-9_.]+|\S')
+
+
+def _check_size(text: str, source: Source) -> None:
+    """Refuse, before parsing it, a text whose parse would take seconds: count its tokens, roughly."""
+    for count, match in enumerate(_TOKENISH.finditer(text), 1):
+        if count > MAX_TOKENS:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - text.rfind("\n", 0, match.start())
+            raise LimitError(f"the file has more than {MAX_TOKENS:,} tokens", Span(
+                source, line, column, line, column + 1),
+                hint="write long sequences with `repeat` or `for`; the limit is dsl.syntax.MAX_TOKENS")
 
 
 def _check_depth(tree: Tree, source: Source) -> None:

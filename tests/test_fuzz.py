@@ -1,0 +1,132 @@
+"""Fuzzing with a fixed budget (2,100 cases): hostile or broken input never crashes cnnc.
+
+The invariant is in tests/fuzz_support.py. Cases are derandomized, so CI runs are reproducible;
+bench/fuzz_long.py runs the same strategies at length with fresh randomness.
+"""
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dsl
+from dsl.diagnostics import CnnError
+
+from fuzz_support import check_file, mutants, programs, write_case
+
+
+def fuzz_settings(examples: int):
+    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def build_or_located_error(text: str) -> None:
+    """The library entry point: success, or a CnnError located inside the text."""
+    try:
+        dsl.build(text=text)
+    except CnnError as error:
+        assert error.span is not None, error.render()
+        assert error.render().startswith(f"<string>:{error.span.line}:{error.span.column}: error: ")
+
+
+@fuzz_settings(400)
+@given(st.binary(max_size=600))
+def test_random_bytes(tmp_path_factory, data):
+    path, text = write_case(tmp_path_factory.mktemp("bytes"), data)
+    check_file(path, text, full=False)
+
+
+@fuzz_settings(600)
+@given(st.text(max_size=300))
+def test_random_unicode(text):
+    build_or_located_error(text)
+
+
+@fuzz_settings(100)
+@given(st.text(max_size=300))
+def test_random_unicode_through_the_cli(tmp_path_factory, text):
+    path, text = write_case(tmp_path_factory.mktemp("text"), text)
+    check_file(path, text, full=False)
+
+
+@fuzz_settings(500)
+@given(mutants())
+def test_mutated_zoo_and_examples(tmp_path_factory, text):
+    path, text = write_case(tmp_path_factory.mktemp("mutant"), text)
+    check_file(path, text)
+
+
+@fuzz_settings(500)
+@given(programs())
+def test_generated_programs(tmp_path_factory, text):
+    path, text = write_case(tmp_path_factory.mktemp("program"), text)
+    check_file(path, text)
+
+
+@pytest.mark.parametrize("value", ["[" * 3000, "1" * 5000, "__import__('os')", '"\x1b[2J"', "x" * 100000,
+                                   "1x" * 2000 + "1", "-" * 3000 + "1", "[1] * 100000000", "\x00"])
+def test_hostile_set_values(tmp_path_factory, value):
+    path, text = write_case(tmp_path_factory.mktemp("set"), "network N(v = 1) { input 3x8x8; relu }\n")
+    from fuzz_support import run_cli
+
+    status, _, err, seconds = run_cli(["check", path, "--set", f"v={value}"])
+    assert status in (0, 1) and "Traceback" not in err and seconds < 2, err
+
+
+# ---- real subprocesses: exit codes, CPU time and peak memory -------------------------------------
+
+HOSTILE_FILES = {
+    "ok.cnn": "network N { input 3x32x32; conv(8, 3x3, pad=1); relu; flatten; linear(10) }\n",
+    "empty.cnn": "",
+    "braces.cnn": "network N { input 3x8x8\n" + "{" * 20000 + "}" * 20000 + "}\n",
+    "sum.cnn": "network N { input 3x8x8; conv(" + "+".join(["1"] * 20000) + ", 3x3) }\n",
+    "repeat.cnn": "network N { input 3x8x8; repeat 100000 { repeat 100000 { relu } } }\n",
+    "tree.cnn": "block B(d) { if d > 0 { B(d - 1); B(d - 1) } else { relu } }\nnetwork N { input 3x8x8; B(40) }\n",
+    "wide.cnn": "network N { input 3x8x8; conv(16777216, 1x1); conv(16777216, 1x1) }\n",
+    "doubling.cnn": "block B(x, d) { if d > 0 { B([x, x], d - 1) } else { conv(len(x), 1x1) } }\n"
+                    "network N { input 3x8x8; B([1], 60) }\n",
+    "longline.cnn": "network N { input 3x8x8; " + "relu; " * 3000 + "}\n",
+    "toolong.cnn": "network N { input 3x8x8; " + "relu; " * 1000000 + "}\n",
+    "comment.cnn": "# " + "x" * 4000000 + "\nnetwork N { input 3x8x8; " + "a" * 100000 + " }\n",
+    "bytes.cnn": bytes(range(256)) * 40,
+    "cycle.cnn": 'import "cycle.cnn"\nnetwork N { input 3x8x8; relu }\n',
+}
+MAX_RSS_BYTES = 500 * 2 ** 20
+
+
+def _child_usage():
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+@pytest.mark.parametrize("command", ["check", "summary", "render"])
+def test_hostile_files_in_real_processes(tmp_path, command):
+    """Exit 0 or 1, a located error, under 2 s of CPU beyond interpreter start-up, under 500 MB."""
+    import subprocess
+    import sys
+
+    from fuzz_support import LOCATED, render_ready
+
+    if command == "render" and not render_ready():
+        pytest.skip("render not written yet")
+    (tmp_path / "trivial.cnn").write_text("network T { input 3x8x8; relu }\n")
+    baseline_cpu, _ = _child_usage()
+    subprocess.run([sys.executable, "-m", "compiler.cli", command, str(tmp_path / "trivial.cnn"), "-q",
+                    *(["-o", "-"] if command == "render" else [])], check=True, capture_output=True)
+    startup, _ = _child_usage()
+    startup -= baseline_cpu  # the interpreter, imports and the grammar: paid by every run
+    for name, data in HOSTILE_FILES.items():
+        path = tmp_path / name
+        path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
+        before, _ = _child_usage()
+        extra = ["-o", "-"] if command == "render" else []
+        run = subprocess.run([sys.executable, "-m", "compiler.cli", command, str(path), *extra],
+                             capture_output=True, text=True, timeout=60)
+        cpu, peak = _child_usage()
+        assert run.returncode in (0, 1), f"{name}: exit {run.returncode}\n{run.stderr[-3000:]}"
+        assert "Traceback" not in run.stderr, run.stderr[-3000:]
+        if run.returncode == 1:
+            assert LOCATED.search(run.stderr), run.stderr[-2000:]
+        assert run.returncode == 0 or name != "ok.cnn", run.stderr
+        assert cpu - before - startup < 2.0, f"{name}: {cpu - before:.2f} s of CPU ({startup:.2f} s start-up)"
+        assert peak < MAX_RSS_BYTES, f"{name}: {peak / 2 ** 20:.0f} MB"
