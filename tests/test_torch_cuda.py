@@ -42,8 +42,8 @@ def test_zoo_on_gpu_matches_cpu_and_trains(path):
     assert torch.allclose(got, expected, rtol=1e-3, atol=1e-3 * expected.abs().max().item())
     model.train()
     out = model(*[x.cuda() for x in inputs])
-    out = out[0] if isinstance(out, tuple) else out
-    out.float().pow(2).mean().backward()
+    outs = out if isinstance(out, tuple) else (out,)  # side outputs in training mode
+    sum(o.float().pow(2).mean() for o in outs).backward()
     assert all(p.grad is not None and p.grad.is_cuda and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
