@@ -29,8 +29,8 @@ def build_or_located_error(text: str) -> None:
 
 @fuzz_settings(400)
 @given(st.binary(max_size=600))
-def test_random_bytes(tmp_path_factory, data):
-    path, text = write_case(tmp_path_factory.mktemp("bytes"), data)
+def test_random_bytes(tmp_path, data):
+    path, text = write_case(tmp_path, data)
     check_file(path, text, full=False)
 
 
@@ -42,29 +42,29 @@ def test_random_unicode(text):
 
 @fuzz_settings(100)
 @given(st.text(max_size=300))
-def test_random_unicode_through_the_cli(tmp_path_factory, text):
-    path, text = write_case(tmp_path_factory.mktemp("text"), text)
+def test_random_unicode_through_the_cli(tmp_path, text):
+    path, text = write_case(tmp_path, text)
     check_file(path, text, full=False)
 
 
 @fuzz_settings(500)
 @given(mutants())
-def test_mutated_zoo_and_examples(tmp_path_factory, text):
-    path, text = write_case(tmp_path_factory.mktemp("mutant"), text)
+def test_mutated_zoo_and_examples(tmp_path, text):
+    path, text = write_case(tmp_path, text)
     check_file(path, text)
 
 
 @fuzz_settings(500)
 @given(programs())
-def test_generated_programs(tmp_path_factory, text):
-    path, text = write_case(tmp_path_factory.mktemp("program"), text)
+def test_generated_programs(tmp_path, text):
+    path, text = write_case(tmp_path, text)
     check_file(path, text)
 
 
 @pytest.mark.parametrize("value", ["[" * 3000, "1" * 5000, "__import__('os')", '"\x1b[2J"', "x" * 100000,
                                    "1x" * 2000 + "1", "-" * 3000 + "1", "[1] * 100000000", "\x00"])
-def test_hostile_set_values(tmp_path_factory, value):
-    path, text = write_case(tmp_path_factory.mktemp("set"), "network N(v = 1) { input 3x8x8; relu }\n")
+def test_hostile_set_values(tmp_path, value):
+    path, text = write_case(tmp_path, "network N(v = 1) { input 3x8x8; relu }\n")
     from fuzz_support import run_cli
 
     status, _, err, seconds = run_cli(["check", path, "--set", f"v={value}"])
