@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from . import names
-from .pyops import MERGES
+from .pyops import FRESH_PRODUCERS, MERGES
 
 INDENT = "    "
 
@@ -87,6 +87,10 @@ def _statement(writer, unit, vs: _Vars, primary: str, sequential: bool, training
     for node in dict.fromkeys(unit.inputs):
         vs.uses[node] -= 1
     dying = [vs.var[n] for n in dict.fromkeys(unit.inputs) if vs.uses[n] == 0]
+    if unit.kind == "merge" and _add_in_place(g, unit, vs):
+        where = g.nodes[unit.node]["span"]
+        vs.var[unit.node] = in_vars[0]
+        return f"{in_vars[0]} += {' + '.join(in_vars[1:])}  # {_clean_path(where.path)}:{where.line}"
     if unit.kind == "merge":
         call = MERGES[g.nodes[unit.node]["op"]](in_vars)
         where = g.nodes[unit.node]["span"]
@@ -106,6 +110,14 @@ def _statement(writer, unit, vs: _Vars, primary: str, sequential: bool, training
         outs.append(name)
     text = f"{', '.join(outs)} = {call}" if outs else call
     return f"{text}  # {_clean_path(where.path)}:{where.line}"
+
+
+def _add_in_place(g, unit, vs: _Vars) -> bool:
+    """`a += b` when `a` is a fresh tensor that nothing else reads (as torchvision's `out += identity`)."""
+    first = unit.inputs[0]
+    return (g.nodes[unit.node]["op"] == "add" and len(set(unit.inputs)) == len(unit.inputs)
+            and vs.uses[first] == 0 and g.out_degree(first) == 1
+            and g.nodes[first]["op"] in FRESH_PRODUCERS and first not in g.graph["outputs"].values())
 
 
 def _where(writer, entry):

@@ -36,9 +36,9 @@ class Bottleneck(nn.Module):
         out = self.conv3(out)  # archs/resnet50.cnn:12
         out = self.bn3(out)  # archs/resnet50.cnn:12
         downsample = self.downsample(x)  # archs/resnet50.cnn:14
-        x = out + downsample  # archs/resnet50.cnn:9
-        x = getattr(self, "10")(x)  # archs/resnet50.cnn:16
-        return x
+        out += downsample  # archs/resnet50.cnn:9
+        out = getattr(self, "10")(out)  # archs/resnet50.cnn:16
+        return out
 
 
 class Bottleneck2(nn.Module):
@@ -65,9 +65,9 @@ class Bottleneck2(nn.Module):
         out = getattr(self, "5")(out)  # archs/resnet50.cnn:11
         out = self.conv3(out)  # archs/resnet50.cnn:12
         out = self.bn3(out)  # archs/resnet50.cnn:12
-        x = out + x  # archs/resnet50.cnn:9
-        x = getattr(self, "10")(x)  # archs/resnet50.cnn:16
-        return x
+        out += x  # archs/resnet50.cnn:9
+        out = getattr(self, "10")(out)  # archs/resnet50.cnn:16
+        return out
 
 
 class Stage(nn.Sequential):
