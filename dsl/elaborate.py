@@ -89,6 +89,7 @@ class _Elaborator:
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
         self.steps = self.nesting = 0
+        self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
 
     # -- the network ---------------------------------------------------------------------
     def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> LightGraph:
@@ -413,6 +414,7 @@ class _Elaborator:
         if len(self.graph) >= self.limits.max_nodes:
             raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", span,
                              hint="the limit is configurable (Limits.max_nodes)")
+        self._claim_prefixes(path, op, span)
         if shape is None:
             shape = self._infer(path, op, args, inputs, span, call, branch_spans)
         self._check_size(shape, span)
@@ -445,6 +447,23 @@ class _Elaborator:
         if numel * 4 > self.limits.max_activation_bytes:
             raise LimitError(f"this layer's output is {numel * 4:,} bytes per sample; the limit is "
                              f"{self.limits.max_activation_bytes:,}", span)
+
+    def _claim_prefixes(self, path: str, op: str, span: Span) -> None:
+        """A path is a layer or a group of layers (a module or a container), never both. A merge is
+        no module: `m: add {...} | {...}` is the add `m` over the group `m.0`, `m.1`."""
+        groups, merge = self.groups, OPS[op].merge
+        parts = path.split(".")
+        clash = path if path in groups and not merge else next(
+            (p for p in (".".join(parts[:i]) for i in range(1, len(parts)))
+             if p in self.graph and not OPS[self.graph.nodes[p]["op"]].merge), None)
+        if clash is not None:
+            first = groups.get(clash) or self.graph.nodes[clash]["span"]
+            raise NameError_(f"`{clash}` names both a layer and a group of layers"
+                             + (f" (`{path}`)" if path != clash else ""), span,
+                             notes=(Note("the other one", first),),
+                             hint="give the layer or the group another label")
+        for i in range(1, len(parts)):
+            groups.setdefault(".".join(parts[:i]), span)
 
     def _shape(self, flow):
         return None if flow is None else self.graph.nodes[flow]["shape"]

@@ -130,3 +130,28 @@ def test_hostile_files_in_real_processes(tmp_path, command):
         assert run.returncode == 0 or name != "ok.cnn", run.stderr
         assert cpu - before - startup < 2.0, f"{name}: {cpu - before:.2f} s of CPU ({startup:.2f} s start-up)"
         assert peak < MAX_RSS_BYTES, f"{name}: {peak / 2 ** 20:.0f} MB"
+
+
+FOUND_BY_FUZZING = {
+    # `x` was a layer and the group of `x.0`, `x.1`: check passed, compile crashed (KeyError, exit 2)
+    "layer-and-group": "network N { input 3x8x8; concat { x: { relu; relu } } | { x: tanh } }\n",
+    "group-then-layer": "network N { input 3x8x8; x: tanh; x: { relu; relu } }\n",
+    "input-and-group": "network N { input x: 3x8x8; x: { relu } }\n",
+    "long-run-case0": "network forward {\n    input 64\n    -> s\n    concat { x_1: for c1 in [[1, 2], [3, 4]] "
+                      "{ gelu() } } | { { -> a; -> s } } | { x_1: tanh; output eval { w: relu; c1: scaled_tanh; "
+                      "scaled_tanh }; __class__: for s in [] { @c1; batchnorm(momentum=2) } } | {}\n    flatten\n"
+                      "    dropout()\n}\n",
+    "empty": "",
+    "nul": "network N {\x00}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOUND_BY_FUZZING))
+def test_found_by_fuzzing(tmp_path, name):
+    path, text = write_case(tmp_path, FOUND_BY_FUZZING[name])
+    check_file(path, text)
+
+
+def test_a_merge_label_is_both_a_layer_and_a_group():
+    graph = dsl.build(text="network N { input 3x8x8; m: add { relu } | { relu } }")
+    assert {"m", "m.0", "m.1"} <= set(graph.nodes)
