@@ -47,7 +47,10 @@ def main():
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     name, make_reference = reference()
     arch = str(ROOT / "archs" / "resnet50.cnn")
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
