@@ -116,3 +116,17 @@ def test_pt2_round_trip(tmp_path):
     x = example_inputs(graph)[0]
     with torch.no_grad():
         assert torch.allclose(loaded(x), model(x), atol=1e-6)
+
+
+def test_cli_writes_pt2_and_onnx(tmp_path):
+    from compiler.cli import main
+
+    assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", str(tmp_path / "t.pt2")]) == 0
+    program = torch.export.load(str(tmp_path / "t.pt2"))
+    assert program.module()(torch.randn(5, 1, 28, 28)).shape == (5, 10)  # dynamic batch
+    assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", "-"]) == 1
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    assert main(["compile", "examples/tiny_cnn.cnn", "--format", "onnx", "-o", str(tmp_path / "t.onnx")]) == 0
+    session = ort.InferenceSession(str(tmp_path / "t.onnx"), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"x": torch.randn(3, 1, 28, 28).numpy()})[0].shape == (3, 10)
