@@ -141,6 +141,9 @@ FOUND_BY_FUZZING = {
                       "{ gelu() } } | { { -> a; -> s } } | { x_1: tanh; output eval { w: relu; c1: scaled_tanh; "
                       "scaled_tanh }; __class__: for s in [] { @c1; batchnorm(momentum=2) } } | {}\n    flatten\n"
                       "    dropout()\n}\n",
+    "long-run-case1": 'import "blocks.cnn"\nnetwork torch(w = 11, skip = 10) {\n    input 3x1x1\n'
+                      "    for s in [] { -> stride; output torch { rbf(8); -> width } }\n    log_softmax()\n"
+                      "    None: { relu }\n    -> w\n    None: scaled_tanh(a=0.5, s=1e-5)\n}\n",
     "empty": "",
     "nul": "network N {\x00}",
 }
