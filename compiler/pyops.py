@@ -122,8 +122,8 @@ LAYERS = {
     "sigmoid": _fixed("nn.Sigmoid"),
     "softmax": _fixed("nn.Softmax", ("dim", 1)),
     "log_softmax": _fixed("nn.LogSoftmax", ("dim", 1)),
-    "dropout": _simple("nn.Dropout", ("p", "p"), defaults=(0.5,)),
-    "dropout2d": _simple("nn.Dropout2d", ("p", "p"), defaults=(0.5,)),
+    "dropout": _simple("nn.Dropout", ("p", "p")),
+    "dropout2d": _simple("nn.Dropout2d", ("p", "p")),
     "flatten": _fixed("nn.Flatten"),
     "identity": _fixed("nn.Identity"),
     "linear": lambda a, ins, out, inplace: Layer("nn.Linear", (

@@ -30,10 +30,10 @@ class AlexNet(nn.Module):
         self.add_module("15", nn.Flatten())  # archs/alexnet.cnn:18
         self.fc6 = nn.Linear(9216, 4096)  # archs/alexnet.cnn:19
         self.add_module("17", nn.ReLU(inplace=True))  # archs/alexnet.cnn:19
-        self.add_module("18", nn.Dropout())  # archs/alexnet.cnn:19
+        self.add_module("18", nn.Dropout(p=0.5))  # archs/alexnet.cnn:19
         self.fc7 = nn.Linear(4096, 4096)  # archs/alexnet.cnn:20
         self.add_module("20", nn.ReLU(inplace=True))  # archs/alexnet.cnn:20
-        self.add_module("21", nn.Dropout())  # archs/alexnet.cnn:20
+        self.add_module("21", nn.Dropout(p=0.5))  # archs/alexnet.cnn:20
         self.fc8 = nn.Linear(4096, 1000)  # archs/alexnet.cnn:21
 
     def forward(self, x):

@@ -87,10 +87,10 @@ class Classifier(nn.Sequential):
         super().__init__(
             nn.Linear(25088, 4096),  # archs/vgg16.cnn:15
             nn.ReLU(inplace=True),  # archs/vgg16.cnn:15
-            nn.Dropout(),  # archs/vgg16.cnn:15
+            nn.Dropout(p=0.5),  # archs/vgg16.cnn:15
             nn.Linear(4096, 4096),  # archs/vgg16.cnn:16
             nn.ReLU(inplace=True),  # archs/vgg16.cnn:16
-            nn.Dropout(),  # archs/vgg16.cnn:16
+            nn.Dropout(p=0.5),  # archs/vgg16.cnn:16
             nn.Linear(4096, 1000),  # archs/vgg16.cnn:17
         )
 
