@@ -161,8 +161,11 @@ def cmd_compile(args) -> int:
         if out == "-":
             sys.stdout.write(source)
             return 0
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(source)
+        try:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(source)
+        except OSError as error:
+            raise UsageError(f"cannot write {out}: {error.strerror}") from None
     else:
         if out == "-":
             raise UsageError(f"--format {args.format} writes a binary file; give -o FILE")
