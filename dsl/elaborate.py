@@ -452,18 +452,22 @@ class _Elaborator:
         """A path is a layer or a group of layers (a module or a container), never both. A merge is
         no module: `m: add {...} | {...}` is the add `m` over the group `m.0`, `m.1`."""
         groups, merge = self.groups, OPS[op].merge
-        parts = path.split(".")
-        clash = path if path in groups and not merge else next(
-            (p for p in (".".join(parts[:i]) for i in range(1, len(parts)))
-             if p in self.graph and not OPS[self.graph.nodes[p]["op"]].merge), None)
+        clash, new, prefix = (path if path in groups and not merge else None), [], path
+        while clash is None and "." in prefix:
+            prefix = prefix[:prefix.rfind(".")]
+            if prefix in groups:  # claimed, and so checked, with all of its own prefixes
+                break
+            if prefix in self.graph and not OPS[self.graph.nodes[prefix]["op"]].merge:
+                clash = prefix
+            new.append(prefix)
         if clash is not None:
             first = groups.get(clash) or self.graph.nodes[clash]["span"]
             raise NameError_(f"`{clash}` names both a layer and a group of layers"
                              + (f" (`{path}`)" if path != clash else ""), span,
                              notes=(Note("the other one", first),),
                              hint="give the layer or the group another label")
-        for i in range(1, len(parts)):
-            groups.setdefault(".".join(parts[:i]), span)
+        for prefix in new:
+            groups[prefix] = span
 
     def _shape(self, flow):
         return None if flow is None else self.graph.nodes[flow]["shape"]

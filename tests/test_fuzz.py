@@ -92,11 +92,23 @@ HOSTILE_FILES = {
 MAX_RSS_BYTES = 500 * 2 ** 20
 
 
-def _child_usage():
-    import resource
+def _run_measured(argv):
+    """Run argv; its exit code, stderr, CPU seconds and peak RSS bytes. Per process (os.wait4):
+    RUSAGE_CHILDREN's peak would be the largest child this pytest process ever ran."""
+    import os
+    import subprocess
+    import tempfile
 
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    with tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return process.returncode, err.read(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 @pytest.mark.parametrize("command", ["check", "summary", "render"])
@@ -110,25 +122,20 @@ def test_hostile_files_in_real_processes(tmp_path, command):
     if command == "render" and not render_ready():
         pytest.skip("render not written yet")
     (tmp_path / "trivial.cnn").write_text("network T { input 3x8x8; relu }\n")
-    baseline_cpu, _ = _child_usage()
-    subprocess.run([sys.executable, "-m", "compiler.cli", command, str(tmp_path / "trivial.cnn"), "-q",
-                    *(["-o", "-"] if command == "render" else [])], check=True, capture_output=True)
-    startup, _ = _child_usage()
-    startup -= baseline_cpu  # the interpreter, imports and the grammar: paid by every run
+    extra = ["-o", "-"] if command == "render" else []
+    code, _, startup, _ = _run_measured([sys.executable, "-m", "compiler.cli", command,
+                                         str(tmp_path / "trivial.cnn"), "-q", *extra])
+    assert code == 0  # startup: the interpreter, imports and the grammar, paid by every run
     for name, data in HOSTILE_FILES.items():
         path = tmp_path / name
         path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
-        before, _ = _child_usage()
-        extra = ["-o", "-"] if command == "render" else []
-        run = subprocess.run([sys.executable, "-m", "compiler.cli", command, str(path), *extra],
-                             capture_output=True, text=True, timeout=60)
-        cpu, peak = _child_usage()
-        assert run.returncode in (0, 1), f"{name}: exit {run.returncode}\n{run.stderr[-3000:]}"
-        assert "Traceback" not in run.stderr, run.stderr[-3000:]
-        if run.returncode == 1:
-            assert LOCATED.search(run.stderr), run.stderr[-2000:]
-        assert run.returncode == 0 or name != "ok.cnn", run.stderr
-        assert cpu - before - startup < 2.0, f"{name}: {cpu - before:.2f} s of CPU ({startup:.2f} s start-up)"
+        code, stderr, cpu, peak = _run_measured([sys.executable, "-m", "compiler.cli", command, str(path), *extra])
+        assert code in (0, 1), f"{name}: exit {code}\n{stderr[-3000:]}"
+        assert "Traceback" not in stderr, stderr[-3000:]
+        if code == 1:
+            assert LOCATED.search(stderr), stderr[-2000:]
+        assert code == 0 or name != "ok.cnn", stderr
+        assert cpu - startup < 2.0, f"{name}: {cpu:.2f} s of CPU ({startup:.2f} s start-up)"
         assert peak < MAX_RSS_BYTES, f"{name}: {peak / 2 ** 20:.0f} MB"
 
 
