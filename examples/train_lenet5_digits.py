@@ -10,8 +10,8 @@ LeCun et al. padded their 28x28 MNIST digits; grey levels are mapped so that the
 stratified split (seed 0, whatever the training seed) holds out 20% (360 images) for the final
 accuracy. Training batches are translated by a random -2..+2 pixels in each direction (the paper's
 second experiment trained on distorted digits too): a roll by at most 2 only moves the 2-pixel
-background border, so it is an exact shift with background fill. With 1,437 training images
-this is what lifts held-out accuracy from ~95% to ~98%.
+background border, so it is an exact shift with background fill. With only 1,437 training images
+it matters: without it the default run ends at 96.39% held-out, with it at 97.78%.
 
 Loss: the network ends in Euclidean RBF units, so its outputs are *distances* to fixed +-1
 prototypes: lower is better and the prediction is the argmin. We minimise the paper's MAP-like
