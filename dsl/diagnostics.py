@@ -121,7 +121,7 @@ class Warning_:
 
 def excerpt(span: Span) -> list[str]:
     """The source line of `span` with a caret underline, compiler style."""
-    text = "".join(" " if _unprintable(c) else c for c in span.source.line(span.line))  # one column each
+    text = span.source.line(span.line)
     gutter = f"{span.line:>5} | "
     end = span.end_column if span.end_line == span.line else len(text) + 1
     width = max(1, end - span.column)
@@ -134,6 +134,7 @@ def excerpt(span: Span) -> list[str]:
     else:
         column = span.column
     marker = " " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^" * width
+    text = "".join(" " if _unprintable(c) else c for c in text)  # one column each, after the windowing
     return [gutter + text, marker]
 
 
