@@ -5,7 +5,7 @@
 Every case goes through `cnnc check` and `summary --format json` in-process, and `render -o -` and
 `compile -o -` when they exist (on every success and one failure in four). The invariant is the CI
 one: success, or a located error with exit 1; no traceback, no exit 2, under 2 s of CPU per command.
-A failing case is saved under bench/fuzz_failures/ and the run goes on. At the end it prints the
+A failing case is saved under bench/fuzz_failures/ and the run goes on; so is the slowest case. At the end it prints the
 figures recorded in bench/RESULTS.md: cases per strategy, outcomes, the longest command, peak memory.
 """
 from __future__ import annotations
@@ -66,6 +66,7 @@ def run(minutes: float, seed: int) -> dict:
     fs.run_cli = timed
     fs.warm_up()
     counts, outcomes, failures = collections.Counter(), collections.Counter(), []
+    slowest: str | bytes = ""
     failure_dir = ROOT / "bench" / "fuzz_failures"
     deadline = time.monotonic() + 60 * minutes
     with tempfile.TemporaryDirectory() as scratch:
@@ -75,6 +76,7 @@ def run(minutes: float, seed: int) -> dict:
             data = STRATEGIES[name](rng)
             counts[name] += 1
             path, text = fs.write_case(directory, data)
+            before = timed.longest
             try:
                 outcome = fs.check_file(path, text, full=name not in ("bytes", "unicode"))
                 outcomes["ok" if outcome["summary"] == 0 else "located error"] += 1
@@ -83,6 +85,11 @@ def run(minutes: float, seed: int) -> dict:
                 saved = failure_dir / f"case{len(failures)}.cnn"
                 saved.write_bytes(data if isinstance(data, bytes) else data.encode())
                 failures.append((str(saved), traceback.format_exc(limit=1).strip().splitlines()[-1][:300]))
+            if timed.longest != before:
+                slowest = data
+    if timed.longest[0]:
+        failure_dir.mkdir(exist_ok=True)
+        (failure_dir / "slowest.cnn").write_bytes(slowest if isinstance(slowest, bytes) else slowest.encode())
     return {"seed": seed, "minutes": minutes, "cases": sum(counts.values()), "by strategy": dict(counts),
             "outcomes": dict(outcomes), "failures": failures,
             "longest command": f"{timed.longest[0]:.3f} s CPU ({timed.longest[1]})",
