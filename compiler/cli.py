@@ -36,6 +36,9 @@ def _common(parser: argparse.ArgumentParser, many: bool = False) -> None:
                         "(or NAME=CxHxW for a network with several inputs)")
     parser.add_argument("--network", metavar="NAME", help="which network, when a file defines several")
     parser.add_argument("-q", "--no-warnings", action="store_true", help="do not print warnings")
+    parser.add_argument("--limit", dest="limits", action="append", default=[], metavar="NAME=N",
+                        help="raise (or lower) a resource limit, e.g. --limit max_nodes=1000000 "
+                             "--limit max_tokens=2000000 (see README, Robustness)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +109,31 @@ def load(args, path: str, networkx: bool = True):
     import dsl
 
     return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network,
-                     networkx=networkx)
+                     limits=_limits(args.limits), networkx=networkx)
+
+
+def _limits(pairs: list[str]):
+    """`--limit NAME=N`: a field of dsl.elaborate.Limits, or max_tokens (the parser's, process-wide)."""
+    import dataclasses
+
+    from dsl import syntax
+    from dsl.elaborate import Limits
+
+    fields = {f.name for f in dataclasses.fields(Limits)}
+    chosen = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not value.strip().replace("_", "").isdigit() or int(value) < 1:
+            raise UsageError(f"--limit expects NAME=N with a positive whole number, got {pair!r}")
+        if name == "max_tokens":
+            syntax.MAX_TOKENS = int(value)
+        elif name in fields:
+            chosen[name] = int(value)
+        else:
+            raise UsageError(f"unknown limit {name!r}; the limits are: "
+                             + ", ".join(sorted(fields | {"max_tokens"})))
+    return Limits(**chosen)
 
 
 def _warn(args, graph) -> None:

@@ -130,7 +130,7 @@ class _Elaborator:
         try:
             if self.nesting > self.limits.max_nesting:
                 raise LimitError(f"braces, loops and blocks nest more than {self.limits.max_nesting} deep",
-                                 seq.span, hint="the limit is configurable (Limits.max_nesting)")
+                                 seq.span, hint="raise the limit with --limit max_nesting=N (Limits.max_nesting in Python)")
             for stmt in seq.body:
                 self._step(stmt.span)
                 flow = self.statement(stmt, flow, naming, frame)
@@ -145,7 +145,7 @@ class _Elaborator:
         if self.steps > self.limits.max_steps:
             raise LimitError(f"evaluating the network takes more than {self.limits.max_steps:,} steps "
                              "(statements, loop iterations and block instances)", span,
-                             hint="the limit is configurable (Limits.max_steps)")
+                             hint="raise the limit with --limit max_steps=N (Limits.max_steps in Python)")
 
     def _forecast(self, sizes: list, before: tuple, remaining: int, span: Span) -> None:
         """After two iterations of a loop, refuse at once a loop whose rest must exceed the limits."""
@@ -158,11 +158,11 @@ class _Elaborator:
         if len(self.graph) + nodes * remaining > self.limits.max_nodes:
             raise LimitError(f"this loop makes {nodes:,} layer(s) per iteration, {remaining + 2:,} times: more "
                              f"than the limit of {self.limits.max_nodes:,} layers", span,
-                             hint="the limit is configurable (Limits.max_nodes)")
+                             hint="raise the limit with --limit max_nodes=N (Limits.max_nodes in Python)")
         if self.steps + steps * remaining > self.limits.max_steps:
             raise LimitError(f"this loop takes {steps:,} steps per iteration, {remaining + 2:,} times: more "
                              f"than the limit of {self.limits.max_steps:,} steps", span,
-                             hint="the limit is configurable (Limits.max_steps)")
+                             hint="raise the limit with --limit max_steps=N (Limits.max_steps in Python)")
 
     def statement(self, stmt, flow, naming: Naming, frame: Frame):
         if isinstance(stmt, ast.Statement):
@@ -413,7 +413,7 @@ class _Elaborator:
                                   "leave the layer unlabelled so it is numbered")
         if len(self.graph) >= self.limits.max_nodes:
             raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", span,
-                             hint="the limit is configurable (Limits.max_nodes)")
+                             hint="raise the limit with --limit max_nodes=N (Limits.max_nodes in Python)")
         self._claim_prefixes(path, op, span)
         if shape is None:
             shape = self._infer(path, op, args, inputs, span, call, branch_spans)

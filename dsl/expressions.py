@@ -121,7 +121,7 @@ def _charge(cost: int, expr: ast.Expr) -> None:
         work[0] -= cost
         if work[0] < 0:
             raise LimitError("the expressions of this network build too many list items and characters",
-                             expr.span, hint="the limit is configurable (Limits.max_work)")
+                             expr.span, hint="raise the limit with --limit max_work=N (Limits.max_work in Python)")
 
 
 def _arith(op: str, left, right, expr: ast.BinOp):

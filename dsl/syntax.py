@@ -68,7 +68,7 @@ def _check_size(text: str, source: Source) -> None:
             column = match.start() - text.rfind("\n", 0, match.start())
             raise LimitError(f"the file has more than {MAX_TOKENS:,} tokens", Span(
                 source, line, column, line, column + 1),
-                hint="write long sequences with `repeat` or `for`; the limit is dsl.syntax.MAX_TOKENS")
+                hint="write long sequences with `repeat` or `for`, or raise the limit with --limit max_tokens=N")
 
 
 def _check_depth(tree: Tree, source: Source) -> None:

@@ -168,3 +168,20 @@ def test_several_inputs_the_first_flows_the_others_by_name():
     assert graph.nodes["a"]["params"] == 8 * 3 * 9 + 8
     assert dsl.build(text=MULTI_INPUT, input="5x32x32").graph["inputs"]["rgb"] == (5, 32, 32)
     assert dsl.build(text=MULTI_INPUT, input={"depth": "2x32x32"}).nodes["b"]["params"] == 8 * 2 * 9 + 8
+
+
+def test_limits_can_be_raised_from_the_command_line(tmp_path, capsys, monkeypatch):
+    from dsl import syntax
+
+    monkeypatch.setattr(syntax, "MAX_TOKENS", syntax.MAX_TOKENS)  # --limit max_tokens is process-wide
+    big = tmp_path / "big.cnn"
+    big.write_text("network Big {\n input 4x4x4\n" + "  relu\n" * 30 + "}\n")
+    assert main(["check", str(big), "--limit", "max_nodes=10"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the network has more than 10 layers" in err
+    assert "hint: raise the limit with --limit max_nodes=N (Limits.max_nodes in Python)" in err
+    assert main(["check", str(big), "--limit", "max_tokens=20"]) == 1
+    assert "--limit max_tokens=N" in capsys.readouterr().err
+    assert main(["check", str(big), "--limit", "max_nodes=100", "--limit", "max_tokens=1000"]) == 0
+    assert main(["check", str(big), "--limit", "nodes=5"]) == 1
+    assert capsys.readouterr().err.startswith("cnnc: error: unknown limit 'nodes'; the limits are: ")
