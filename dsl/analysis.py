@@ -13,28 +13,35 @@ from .ops import OPS
 
 def analyse(graph):
     """Annotate `graph` in place and return it."""
-    for node, data in graph.nodes(data=True):
-        sources = _sources(graph, node)
-        in_shapes = [graph.nodes[s]["shape"] for s in sources]
+    nodes = graph.nodes
+    for node, data in nodes(data=True):
+        sources = [nodes[s] for s in _sources(graph, node)]
+        in_shapes = [source["shape"] for source in sources]
         spec = OPS[data["op"]]
         costs = spec.costs(data["args"], in_shapes, data["shape"])
         data.update(params=costs.params, trainable=costs.trainable, buffers=costs.buffers, macs=costs.macs)
-        data["rf"], data["jump"] = _receptive(graph, data, sources, in_shapes)
+        data["rf"], data["jump"] = _receptive(data, sources, in_shapes)
     graph.graph["totals"] = totals(graph)
     return graph
 
 
 def _sources(graph, node) -> list:
-    edges = sorted(graph.in_edges(node, data="port"), key=lambda e: e[2])
+    edges = list(graph.in_edges(node, data="port"))
+    if len(edges) > 1:
+        edges.sort(key=lambda e: e[2])
     return [source for source, _, _ in edges]
 
 
-def _receptive(graph, data: dict, sources: list, in_shapes: list):
-    """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis."""
+def _receptive(data: dict, sources: list, in_shapes: list):
+    """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis.
+    `sources` are the data of the input nodes, in port order."""
     if not sources:
         return (1, 1), (Fraction(1), Fraction(1))
-    rf = tuple(max(graph.nodes[s]["rf"][i] for s in sources) for i in range(2))
-    jump = tuple(max(graph.nodes[s]["jump"][i] for s in sources) for i in range(2))
+    if len(sources) == 1:
+        rf, jump = sources[0]["rf"], sources[0]["jump"]
+    else:
+        rf = tuple(max(s["rf"][i] for s in sources) for i in range(2))
+        jump = tuple(max(s["jump"][i] for s in sources) for i in range(2))
     window = OPS[data["op"]].window(data["args"], in_shapes)
     if window is None:
         return rf, jump

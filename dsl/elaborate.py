@@ -11,6 +11,7 @@ are numbered in the enclosing scope (`repeat 2 { Bottleneck(64) }` gives `layer1
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from . import ast
@@ -339,7 +340,7 @@ class _Elaborator:
                 except OpProblem as problem:
                     raise TypeError_(f"{call.name}: {problem.message}", node.span, hint=problem.hint) from None
             else:
-                args[arg_spec.name] = coerce(arg_spec.kind, arg_spec.default, arg_spec.name)
+                args[arg_spec.name] = _default(arg_spec)
         return args
 
     def _match(self, call: ast.Call, names: list[str], what: str, required: set[str],
@@ -486,6 +487,12 @@ class _Elaborator:
             if name not in frame.used:
                 self.warnings.append(Warning_("unused-value", f"value `{name}` is never used", span,
                                               hint=f"refer to it with `@{name}`, or remove `-> {name}`"))
+
+
+@functools.lru_cache(maxsize=None)
+def _default(arg_spec) -> object:
+    """An argument's default in normalised form (defaults are constants: normalise each once)."""
+    return coerce(arg_spec.kind, arg_spec.default, arg_spec.name)
 
 
 def _call_text(call: ast.Call) -> str:

@@ -36,10 +36,7 @@ class LightGraph:
         self._node: dict = {}
         self._pred: dict = {}
         self._succ: dict = {}
-
-    @property
-    def nodes(self) -> _NodeView:
-        return _NodeView(self._node)
+        self.nodes = _NodeView(self._node)
 
     def add_node(self, node, **attrs) -> None:
         self._node.setdefault(node, {}).update(attrs)
