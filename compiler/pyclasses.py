@@ -14,7 +14,7 @@ import networkx as nx
 
 from . import names
 from .pyplan import Plan, Planner, instance_paths
-from .runtime import RUNTIME
+from .runtime_source import runtime_sources
 
 
 @dataclass
@@ -147,7 +147,7 @@ def build_program(graph: nx.DiGraph) -> Program:
         for plan, vals in zip(klass.plans, values):
             ctor_values[plan.path] = vals
     _choose(root_class, planner, [_expand(root, ctor_values)])
-    taken = set(RUNTIME)
+    taken = set(runtime_sources())
     net_name = names.global_name(graph.graph["name"], taken)
     taken.add(net_name)
     outputs_name = names.global_name(net_name + "Outputs", taken)

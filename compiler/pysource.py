@@ -5,12 +5,11 @@ The same graph always gives the same bytes.
 """
 from __future__ import annotations
 
-import inspect
 
 from . import names
 from .pyclasses import Klass, Program, build_program
 from .pyops import NO_DEFAULT
-from .runtime import RUNTIME
+from .runtime_source import runtime_sources
 
 INDENT = "    "
 
@@ -45,7 +44,7 @@ class _Writer:
     def source(self) -> str:
         bodies = [self.klass(k) for k in self.p.classes] + [self.klass(self.p.root_class, network=True)]
         parts = [self.header() + "\n\n" + self.imports()]
-        parts += [inspect.getsource(RUNTIME[name]).rstrip("\n") for name in sorted(self.runtime_used)]
+        parts += [runtime_sources()[name].rstrip("\n") for name in sorted(self.runtime_used)]
         if self.constants:
             parts.append("\n".join(f"{name} = {code}" for name, code in self.constants.items()))
         if len(self.g.graph["outputs"]) > 1:
@@ -162,7 +161,7 @@ class _Writer:
 
     def layer(self, entry, exprs) -> str:
         layer = entry.layer
-        if layer.ctor in RUNTIME:
+        if layer.ctor in runtime_sources():
             self.runtime_used.add(layer.ctor)
         codes = []
         for arg in layer.args:

@@ -185,3 +185,12 @@ def test_limits_can_be_raised_from_the_command_line(tmp_path, capsys, monkeypatc
     assert main(["check", str(big), "--limit", "max_nodes=100", "--limit", "max_tokens=1000"]) == 0
     assert main(["check", str(big), "--limit", "nodes=5"]) == 1
     assert capsys.readouterr().err.startswith("cnnc: error: unknown limit 'nodes'; the limits are: ")
+
+
+def test_compiling_to_python_source_never_imports_torch(tmp_path):
+    code = ("import sys; from compiler.cli import main; "
+            f"assert main(['compile', 'archs/lenet5.cnn', '-o', {str(tmp_path / 'lenet5.py')!r}]) == 0; "
+            "assert 'torch' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "class TableConv2d(nn.Module):" in (tmp_path / "lenet5.py").read_text()
