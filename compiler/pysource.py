@@ -28,6 +28,13 @@ def _where(span) -> str:
     return f"# {_clean(span.path)}:{span.line}"
 
 
+def _plain_chain(forward: list[str], children: int) -> bool:
+    """True when `forward` calls self[0] ... self[children - 1] once each, in order, on one value."""
+    code = [line.split("  #")[0].strip() for line in forward if line.strip()]
+    expected = ["def forward(self, x):", *(f"x = self[{i}](x)" for i in range(children)), "return x"]
+    return code == expected
+
+
 def _int_digits(raws) -> bool:
     return bool(raws) and list(raws) == [str(i) for i in range(len(raws))]
 
@@ -107,8 +114,11 @@ class _Writer:
         lines.append(f"{INDENT}def __init__(self{''.join(', ' + p for p in k.params)}):")
         body = self.init_body(k, plan, sequential)
         lines += [INDENT * 2 + line if line else "" for line in body]
+        forward = self.forward(k, plan, sequential, network)
+        if sequential and _plain_chain(forward, len(plan.root.children)):
+            return "\n".join(lines)  # nn.Sequential's own forward does exactly this
         lines.append("")
-        lines += [INDENT + line if line else "" for line in self.forward(k, plan, sequential, network)]
+        lines += [INDENT + line if line else "" for line in forward]
         return "\n".join(lines)
 
     def doc(self, k: Klass, network: bool) -> str:

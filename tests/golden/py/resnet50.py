@@ -80,12 +80,6 @@ class Stage(nn.Sequential):
             Bottleneck2(4 * width, width),  # archs/resnet50.cnn:21
         )
 
-    def forward(self, x):
-        x = self[0](x)  # archs/resnet50.cnn:20
-        x = self[1](x)  # archs/resnet50.cnn:21
-        x = self[2](x)  # archs/resnet50.cnn:21
-        return x
-
 
 class Stage2(nn.Sequential):
     """Block Stage, used at layer2."""
@@ -97,13 +91,6 @@ class Stage2(nn.Sequential):
             Bottleneck2(512, 128),  # archs/resnet50.cnn:21
             Bottleneck2(512, 128),  # archs/resnet50.cnn:21
         )
-
-    def forward(self, x):
-        x = self[0](x)  # archs/resnet50.cnn:20
-        x = self[1](x)  # archs/resnet50.cnn:21
-        x = self[2](x)  # archs/resnet50.cnn:21
-        x = self[3](x)  # archs/resnet50.cnn:21
-        return x
 
 
 class Stage3(nn.Sequential):
@@ -118,15 +105,6 @@ class Stage3(nn.Sequential):
             Bottleneck2(1024, 256),  # archs/resnet50.cnn:21
             Bottleneck2(1024, 256),  # archs/resnet50.cnn:21
         )
-
-    def forward(self, x):
-        x = self[0](x)  # archs/resnet50.cnn:20
-        x = self[1](x)  # archs/resnet50.cnn:21
-        x = self[2](x)  # archs/resnet50.cnn:21
-        x = self[3](x)  # archs/resnet50.cnn:21
-        x = self[4](x)  # archs/resnet50.cnn:21
-        x = self[5](x)  # archs/resnet50.cnn:21
-        return x
 
 
 class ResNet50(nn.Module):

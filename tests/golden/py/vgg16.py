@@ -45,40 +45,6 @@ class Features(nn.Sequential):
             nn.MaxPool2d(2, stride=2),  # archs/vgg16.cnn:10
         )
 
-    def forward(self, x):
-        x = self[0](x)  # archs/vgg16.cnn:10
-        x = self[1](x)  # archs/vgg16.cnn:10
-        x = self[2](x)  # archs/vgg16.cnn:10
-        x = self[3](x)  # archs/vgg16.cnn:10
-        x = self[4](x)  # archs/vgg16.cnn:10
-        x = self[5](x)  # archs/vgg16.cnn:10
-        x = self[6](x)  # archs/vgg16.cnn:10
-        x = self[7](x)  # archs/vgg16.cnn:10
-        x = self[8](x)  # archs/vgg16.cnn:10
-        x = self[9](x)  # archs/vgg16.cnn:10
-        x = self[10](x)  # archs/vgg16.cnn:10
-        x = self[11](x)  # archs/vgg16.cnn:10
-        x = self[12](x)  # archs/vgg16.cnn:10
-        x = self[13](x)  # archs/vgg16.cnn:10
-        x = self[14](x)  # archs/vgg16.cnn:10
-        x = self[15](x)  # archs/vgg16.cnn:10
-        x = self[16](x)  # archs/vgg16.cnn:10
-        x = self[17](x)  # archs/vgg16.cnn:10
-        x = self[18](x)  # archs/vgg16.cnn:10
-        x = self[19](x)  # archs/vgg16.cnn:10
-        x = self[20](x)  # archs/vgg16.cnn:10
-        x = self[21](x)  # archs/vgg16.cnn:10
-        x = self[22](x)  # archs/vgg16.cnn:10
-        x = self[23](x)  # archs/vgg16.cnn:10
-        x = self[24](x)  # archs/vgg16.cnn:10
-        x = self[25](x)  # archs/vgg16.cnn:10
-        x = self[26](x)  # archs/vgg16.cnn:10
-        x = self[27](x)  # archs/vgg16.cnn:10
-        x = self[28](x)  # archs/vgg16.cnn:10
-        x = self[29](x)  # archs/vgg16.cnn:10
-        x = self[30](x)  # archs/vgg16.cnn:10
-        return x
-
 
 class Classifier(nn.Sequential):
     """Block Classifier, used at classifier."""
@@ -93,16 +59,6 @@ class Classifier(nn.Sequential):
             nn.Dropout(p=0.5),  # archs/vgg16.cnn:16
             nn.Linear(4096, 1000),  # archs/vgg16.cnn:17
         )
-
-    def forward(self, x):
-        x = self[0](x)  # archs/vgg16.cnn:15
-        x = self[1](x)  # archs/vgg16.cnn:15
-        x = self[2](x)  # archs/vgg16.cnn:15
-        x = self[3](x)  # archs/vgg16.cnn:16
-        x = self[4](x)  # archs/vgg16.cnn:16
-        x = self[5](x)  # archs/vgg16.cnn:16
-        x = self[6](x)  # archs/vgg16.cnn:17
-        return x
 
 
 class VGG16(nn.Module):
