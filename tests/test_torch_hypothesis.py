@@ -1,6 +1,8 @@
 """Property test: random valid networks (convs, pools, concat and add branches, repeats, blocks),
 written as .cnn text, compile to modules whose output shape and trainable parameter count equal
 the static analysis, and whose forward and backward run."""
+import os
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -92,7 +94,10 @@ def networks(draw):
             f"    {body}\n    {head}\n    fc: linear(classes)\n}}\n")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized in CI (the same 25 networks each run); CNNC_PROPERTY_RANDOM=1 explores new ones.
+@settings(max_examples=int(os.environ.get("CNNC_PROPERTY_EXAMPLES", "25")), deadline=None,
+          derandomize=os.environ.get("CNNC_PROPERTY_RANDOM") != "1",
+          suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_random_networks_match_the_analysis(text):
     graph = dsl.build(text=text)
