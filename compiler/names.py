@@ -96,8 +96,9 @@ def global_name(name: str, taken=()) -> str:
 
 
 def field_name(name: str, taken=()) -> str:
-    """A NamedTuple field name: no leading underscore, no keyword."""
-    name = local(name, taken)
+    """A NamedTuple field name: no leading underscore, no keyword; a side output declared in a block
+    is named by its path (`layer2.side` -> `layer2_side`)."""
+    name = local(name.replace(".", "_"), taken)
     while name.startswith("_"):
         name = "out" + name
     return _unique(name, set(), set(taken))

@@ -209,10 +209,13 @@ class _Elaborator:
 
     def output(self, decl: ast.OutputDecl, flow, naming: Naming, frame: Frame):
         flow = self._need_flow(flow, decl.span)
-        if decl.name in self.outputs or decl.name == "output":
-            raise NameError_(f"output `{decl.name}` is declared twice", decl.span)
+        # named by its path, like the layers of its head: `aux1` in the network, `layer2.side` in a
+        # block instance, so a block that declares a side output can be used many times
+        name = f"{naming.prefix}.{decl.name}" if naming.prefix else decl.name
+        if name in self.outputs or name == "output":
+            raise NameError_(f"output `{name}` is declared twice", decl.span)
         result = flow if decl.body is None else self.seq(decl.body, flow, naming.child(decl.name), frame)
-        self.outputs[decl.name] = result
+        self.outputs[name] = result
         return flow
 
     # -- items ---------------------------------------------------------------------------

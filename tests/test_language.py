@@ -194,3 +194,31 @@ def test_compiling_to_python_source_never_imports_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "class TableConv2d(nn.Module):" in (tmp_path / "lenet5.py").read_text()
+
+
+SIDE_IN_BLOCK = """
+block Stage(width) {
+    conv(width, 3x3, pad=1);  relu
+    output side { avgpool(global);  flatten;  probe: linear(2) }
+}
+
+network Probed {
+    input 3x16x16
+    a: Stage(8)
+    b: Stage(16)
+    avgpool(global);  flatten;  fc: linear(10)
+}
+"""
+
+
+def test_side_outputs_are_named_by_path_so_blocks_can_declare_them():
+    graph = dsl.build(text=SIDE_IN_BLOCK)
+    assert graph.graph["outputs"] == {"output": "fc", "a.side": "a.side.probe", "b.side": "b.side.probe"}
+
+
+def test_a_side_output_name_declared_twice_is_located():
+    text = "network N { input 4; output x { linear(2) }; output x { linear(3) } }"
+    with pytest.raises(dsl.CnnError) as caught:
+        dsl.build(text=text)
+    assert caught.value.message == "output `x` is declared twice"
+    assert (caught.value.span.line, caught.value.span.column) == (1, 46)
