@@ -1,6 +1,7 @@
 """The few layers torch lacks. Each class is self-contained (it uses only `torch`, `nn` and `F`):
 `pysource` copies the source of the ones a network uses into the generated file, so a compiled
-network never imports cnnc.
+network never imports cnnc. cnnc reads this file as text (compiler/runtime_source.py): every
+top-level class here is a runtime layer, and generating code never imports torch.
 
 Conventions (they make the module's parameter count equal the analysis):
 - TableConv2d stores only the connected weights, packed: `weight` has shape (links, kh, kw), one
@@ -114,5 +115,3 @@ class RBF(nn.Module):
     def extra_repr(self):
         return f"in_features={self.prototypes.shape[1]}, out_features={self.prototypes.shape[0]}"
 
-
-RUNTIME = {cls.__name__: cls for cls in (TableConv2d, Subsample, ScaledTanh, RBF)}
