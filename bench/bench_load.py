@@ -2,7 +2,7 @@
 
     python bench/bench_load.py [--device cpu|cuda] [--batch 8] [--repeats 15]
 
-Measured in one process, interleaved, medians: (1) building the module — `compiler.load(...)`
+Measured in one process, interleaved, medians: (1) building the module — `cnnc.load(...)`
 (parse, analyse, generate, exec, construct) vs the reference's constructor; (2) forward time in
 eval mode under no_grad, same weights. Prints ratios (compiled / reference); figures go to
 bench/RESULTS.md. Not a test: timings depend on the machine.
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import compiler  # noqa: E402
+import cnnc  # noqa: E402
 
 
 def reference():
@@ -55,15 +55,15 @@ def main():
     arch = str(ROOT / "archs" / "resnet50.cnn")
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
 
-    compiler.load(arch), make_reference()  # warm-up: imports, parser, allocator
+    cnnc.load(arch), make_reference()  # warm-up: imports, parser, allocator
     load_c, load_r = [], []
     for _ in range(5):
-        load_c.append(_time(lambda: compiler.load(arch), lambda: None))
+        load_c.append(_time(lambda: cnnc.load(arch), lambda: None))
         load_r.append(_time(make_reference, lambda: None))
 
     dtype = getattr(torch, args.dtype)
     ref = make_reference().eval()
-    model = compiler.load(arch).eval()
+    model = cnnc.load(arch).eval()
     model.load_state_dict(ref.state_dict(), strict=True)
     ref.to(args.device, dtype)
     model.to(args.device, dtype)

@@ -5,7 +5,7 @@
 1. Summary of ResNet-50 from a fresh process: `cnnc check` and `cnnc summary` against a torch-based
    summary (bench/torch_summary.py: build the module, one forward pass with hooks, as torchinfo
    does); median wall time and median peak RSS over --runs interleaved runs.
-2. Building the module in-process: `compiler.load("archs/resnet50.cnn")` (parse, analyse, generate,
+2. Building the module in-process: `cnnc.load("archs/resnet50.cnn")` (parse, analyse, generate,
    exec, construct) against the hand-written ResNet-50's constructor (torchvision's when installed).
 3. Forward pass, batch 8, eval mode, no_grad, same weights: compiled against the reference.
 4. Scaling: `cnnc check` from a fresh process on generated plain (conv, relu)* and residual
@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 RESNET50 = str(ROOT / "archs" / "resnet50.cnn")
 CHECK_UNLIMITED = """import functools, sys
-import dsl.elaborate as e
+import cnnc.dsl.elaborate as e
 e.Limits = functools.partial(e.Limits, max_nodes=10**7, max_steps=10**8)
-from compiler.cli import main
+from cnnc.cli import main
 sys.exit(main(["check", sys.argv[1]]))
 """
 
@@ -111,17 +111,17 @@ def build_and_forward(repeats: int, batch: int = 8) -> dict:
     """Median build time and forward time, compiled vs reference, alternating which goes first."""
     import torch
 
-    import compiler
+    import cnnc
 
     name, make = reference()
-    compiler.load(RESNET50), make()  # warm: imports, the parser, the allocator
+    cnnc.load(RESNET50), make()  # warm: imports, the parser, the allocator
     build = {"compiled": [], "reference": []}
     for i in range(5):
-        order = [("compiled", lambda: compiler.load(RESNET50)), ("reference", make)]
+        order = [("compiled", lambda: cnnc.load(RESNET50)), ("reference", make)]
         for key, fn in order if i % 2 == 0 else order[::-1]:
             build[key].append(_timed(fn))
     ref = make().eval()
-    model = compiler.load(RESNET50).eval()
+    model = cnnc.load(RESNET50).eval()
     model.load_state_dict(ref.state_dict())
     x = torch.randn(batch, 3, 224, 224)
     forward = {"compiled": [], "reference": []}
@@ -186,7 +186,7 @@ def table(machine_line, summary, built, scaled, sizes) -> str:
          f"torch summary {torch_[1]:.0f} MB", f"{torch_[1] / check[1]:.1f}x less"),
         ("ResNet-50 full table, fresh process: wall time", f"`cnnc summary` {full[0]:.2f} s",
          f"torch summary {torch_[0]:.2f} s", f"{torch_[0] / full[0]:.1f}x faster"),
-        ("ResNet-50 module, in-process build", f"`compiler.load` {fb['compiled'] * 1e3:.0f} ms",
+        ("ResNet-50 module, in-process build", f"`cnnc.load` {fb['compiled'] * 1e3:.0f} ms",
          f"constructor {fb['reference'] * 1e3:.0f} ms", f"{fb['compiled'] / fb['reference']:.2f}x the time"),
         (f"ResNet-50 forward, batch {built['batch']}, CPU, {built['threads']} threads", f"compiled {ff['compiled'] * 1e3:.0f} ms",
          f"reference {ff['reference'] * 1e3:.0f} ms", f"{ff['compiled'] / ff['reference']:.2f}x the time"),

@@ -7,7 +7,7 @@ shapes and parameter counts: import torch, construct the module (allocating and 
 weight), and run a forward pass, recording each leaf module's output through forward hooks.
 `bench/run.py` times it in a fresh process against `cnnc check` / `cnnc summary`, which learn the
 same from the text alone. `--model reference` uses the hand-written ResNet-50 of
-bench/reference_resnet50.py (torchvision's layout); `--model compiled` uses `compiler.load`.
+bench/reference_resnet50.py (torchvision's layout); `--model compiled` uses `cnnc.load`.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def build(kind: str, file: str):
 
         return ResNet50(), (3, 224, 224)
     sys.path.insert(0, str(ROOT))
-    import compiler
+    import cnnc
 
-    graph = compiler.analyse(file)
-    return compiler.load(file), tuple(next(iter(graph.graph["inputs"].values())))
+    graph = cnnc.analyse(file)
+    return cnnc.load(file), tuple(next(iter(graph.graph["inputs"].values())))
 
 
 def summarise(model, shape):

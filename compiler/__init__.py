@@ -4,12 +4,14 @@ Importing this package is cheap: torch and graphviz are imported only by the fun
 """
 from __future__ import annotations
 
+__version__ = "0.2.0"
+
 __all__ = ["load", "compile_source", "render", "analyse"]
 
 
 def analyse(source, *, input=None, network=None, **params):
     """The analysed IR (a networkx.DiGraph) of a .cnn file path, a shipped name, or source text."""
-    import dsl
+    from cnnc import dsl
 
     path, text = _path_or_text(source)
     return dsl.build(path, text=text, params=params, input=input, network=network)

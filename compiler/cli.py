@@ -9,7 +9,8 @@ import argparse
 import sys
 import traceback
 
-from dsl.diagnostics import CnnError
+from cnnc import __version__
+from cnnc.dsl.diagnostics import CnnError
 
 EXAMPLES = """\
 examples:
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="cnnc: a language for convolutional network architectures, and its compiler.\n"
                     "Checks shapes, parameters, MACs and receptive fields statically, draws diagrams, "
                     "and compiles to PyTorch.")
+    parser.add_argument("--version", action="version", version=f"cnnc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _params(pairs: list[str]) -> dict:
-    from dsl import parse_value
+    from cnnc.dsl import parse_value
 
     params = {}
     for pair in pairs:
@@ -106,7 +108,7 @@ def _input(text: str | None):
 
 def load(args, path: str, networkx: bool = True):
     """Build the analysed graph for `path` with the command line's overrides."""
-    import dsl
+    from cnnc import dsl
 
     return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network,
                      limits=_limits(args.limits), networkx=networkx)
@@ -116,8 +118,8 @@ def _limits(pairs: list[str]):
     """`--limit NAME=N`: a field of dsl.elaborate.Limits, or max_tokens (the parser's, process-wide)."""
     import dataclasses
 
-    from dsl import syntax
-    from dsl.elaborate import Limits
+    from cnnc.dsl import syntax
+    from cnnc.dsl.elaborate import Limits
 
     fields = {f.name for f in dataclasses.fields(Limits)}
     chosen = {}
@@ -143,7 +145,7 @@ def _warn(args, graph) -> None:
 
 
 def cmd_check(args) -> int:
-    from dsl import NoNetwork
+    from cnnc.dsl import NoNetwork
     from .summary import check_line
 
     status = 0
@@ -234,7 +236,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_ops(args) -> int:
-    from dsl.ops import OPS, REQUIRED
+    from cnnc.dsl.ops import OPS, REQUIRED
 
     for name, spec in OPS.items():
         if name == "input" or spec.merge:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl.graph import ancestors
-from dsl.ops import OPS
+from cnnc.dsl.graph import ancestors
+from cnnc.dsl.ops import OPS
 
 FUSIBLE = frozenset({"norm", "activation", "dropout"})
 

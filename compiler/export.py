@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 
-from dsl.diagnostics import CnnError
+from cnnc.dsl.diagnostics import CnnError
 
 
 class ExportError(CnnError):

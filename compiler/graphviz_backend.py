@@ -13,9 +13,9 @@ from pathlib import Path
 
 import graphviz
 
-from dsl.diagnostics import CnnError
-from dsl.expressions import show
-from dsl.ops import OPS
+from cnnc.dsl.diagnostics import CnnError
+from cnnc.dsl.expressions import show
+from cnnc.dsl.ops import OPS
 
 from . import diagram
 from .diagram_labels import label as op_label

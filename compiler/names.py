@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from dsl.diagnostics import CnnError
+from cnnc.dsl.diagnostics import CnnError
 
 # Attributes of nn.Module, nn.Sequential and nn.ModuleDict (torch 2.x), dunders excluded: a child
 # module cannot be registered under these names. A test checks this set against the installed torch.

@@ -106,7 +106,7 @@ def _ir_class():
             """The analysed IR: a networkx.DiGraph that Jupyter displays as its diagram."""
 
             def _repr_svg_(self):
-                from compiler.graphviz_backend import svg
+                from cnnc.graphviz_backend import svg
 
                 return svg(self)  # None without Graphviz's `dot`: Jupyter then shows the text repr
 

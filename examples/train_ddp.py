@@ -35,7 +35,7 @@ for folder in (ROOT, ROOT / "examples"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import compiler  # noqa: E402
+import cnnc  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -127,11 +127,11 @@ def replicas_identical(model) -> float:
 def train(args) -> dict:
     rank, world, device = setup(args)
     try:
-        graph = compiler.analyse(args.file, input=args.input, **network_parameters(args.set))
+        graph = cnnc.analyse(args.file, input=args.input, **network_parameters(args.set))
         shape = next(iter(graph.graph["inputs"].values()))
         classes = graph.nodes[next(iter(graph.graph["outputs"].values()))]["shape"][0]
         torch.manual_seed(args.seed)  # same initial weights everywhere (DDP also broadcasts rank 0's)
-        model = compiler.load(args.file, input=args.input, **network_parameters(args.set)).to(device)
+        model = cnnc.load(args.file, input=args.input, **network_parameters(args.set)).to(device)
         criterion = loss_function(graph)
         if world > 1:
             model = torch.nn.parallel.DistributedDataParallel(

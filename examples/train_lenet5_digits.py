@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-import compiler  # noqa: E402
+import cnnc  # noqa: E402
 
 ARCH = ROOT / "archs" / "lenet5.cnn"
 BACKGROUND, INK = -0.1, 1.175  # the paper's input levels
@@ -122,7 +122,7 @@ def _train(epochs, batch_size, lr, momentum, seed, progress, shift) -> float:
 
     torch.manual_seed(seed)
     x_train, y_train, x_test, y_test = digits()
-    model = compiler.load(ARCH)
+    model = cnnc.load(ARCH)
     optimiser = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda e: step_factor(e, epochs))
     generator = torch.Generator().manual_seed(seed)

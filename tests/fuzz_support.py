@@ -33,13 +33,13 @@ CPU_LIMIT_S = 2.0
 
 def cli_compile_ready() -> bool:
     """`cnnc compile` is being written by another session; it is tested once it is wired up."""
-    from compiler import cli
+    from cnnc import cli
 
     return "not implemented" not in inspect.getsource(cli.cmd_compile)
 
 
 def render_ready() -> bool:
-    from compiler import cli
+    from cnnc import cli
 
     return "not implemented" not in inspect.getsource(cli.cmd_render)
 
@@ -51,8 +51,8 @@ def pysource_ready() -> bool:
 # ---- running the CLI in-process -------------------------------------------------------------------
 
 def run_cli(argv: list[str]) -> tuple[int, str, str, float]:
-    """compiler.cli.main(argv) with captured output: (exit status, stdout, stderr, CPU seconds)."""
-    from compiler.cli import main
+    """cnnc.cli.main(argv) with captured output: (exit status, stdout, stderr, CPU seconds)."""
+    from cnnc.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     start = time.process_time()
@@ -94,10 +94,10 @@ _WARM = []
 def warm_up() -> None:
     """Import every backend once, so the first case's CPU time is not the imports' (torch's ~2 s)."""
     if not _WARM:
-        import compiler.summary  # noqa: F401
+        import cnnc.summary  # noqa: F401
         import networkx  # noqa: F401
 
-        for module in ("compiler.pysource", "compiler.graphviz_backend"):
+        for module in ("cnnc.pysource", "cnnc.graphviz_backend"):
             with contextlib.suppress(ImportError):
                 __import__(module)
         _WARM.append(True)
@@ -130,12 +130,12 @@ def check_file(path: str, text: str | None, full: bool = True) -> dict:
 
 def check_generated_source(path: str) -> int:
     """In-process `compile` until the CLI has it: CnnError or valid Python, nothing else."""
-    import compiler
-    from dsl.diagnostics import CnnError
+    import cnnc
+    from cnnc.dsl.diagnostics import CnnError
 
     start = time.process_time()
     try:
-        source = compiler.compile_source(path)
+        source = cnnc.compile_source(path)
     except CnnError as error:
         assert error.span is not None, error.render()
         return 1
@@ -276,7 +276,7 @@ def arg_value(rng, kind: str, variables: tuple) -> str:
 
 
 def layer_call(rng, variables: tuple, flat: bool = False) -> str:
-    from dsl.ops import LAYER_OPS, OPS, REQUIRED
+    from cnnc.dsl.ops import LAYER_OPS, OPS, REQUIRED
 
     if flat or rng.random() < 0.5:  # mostly ops that keep the network valid
         op = rng.choice(["relu", "conv", "conv", "batchnorm", "maxpool", "identity", "dropout", "tanh"]

@@ -17,7 +17,7 @@ FILES = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("archs/*.cnn"), *RO
 
 DIGEST = r"""
 import contextlib, hashlib, io, json, sys
-from compiler.cli import main
+from cnnc.cli import main
 commands = json.loads(sys.argv[1])
 files = json.loads(sys.argv[2])
 result = {}

@@ -2,7 +2,7 @@
 underline, use-site notes for errors inside blocks, and a hint where one helps. Exit code 1."""
 import pytest
 
-from compiler.cli import main
+from cnnc.cli import main
 
 CASES = {
     "add": (

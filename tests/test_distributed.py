@@ -83,10 +83,10 @@ def test_ddp_equals_one_process_with_the_doubled_batch(runs):
 
 
 def test_training_moved_the_weights(runs):
-    import compiler
+    import cnnc
 
     torch.manual_seed(0)  # the script's seed: the same initial weights
-    initial = compiler.load("archs/lenet5.cnn").state_dict()
+    initial = cnnc.load("archs/lenet5.cnn").state_dict()
     moved = [key for key, value in initial.items()
              if value.is_floating_point() and not torch.equal(value, runs["rank0"][key])]
     assert {"c1.weight", "c3.weight", "f6.weight"} <= set(moved)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dsl
-from dsl.diagnostics import CnnError
+from cnnc import dsl
+from cnnc.dsl.diagnostics import CnnError
 
 from fuzz_support import check_file, mutants, programs, write_case
 
@@ -96,7 +96,7 @@ MAX_RSS_BYTES = 500 * 2 ** 20
 # rusage of a child forked from this pytest process would count the parent's pages at the fork.
 _MEASURED_CLI = """
 import os, sys
-from compiler.cli import main
+from cnnc.cli import main
 try:
     code = main(sys.argv[1:])
 finally:

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-import dsl
-from compiler.cli import main
+from cnnc import dsl
+from cnnc.cli import main
 from conftest import EXAMPLES, ROOT, relative
 
 GOLDEN = ROOT / "tests" / "golden" / "summary"
@@ -110,7 +110,7 @@ def test_source_text_builds_like_a_file():
 
 @pytest.mark.parametrize("command", ["check", "summary"])
 def test_check_and_summary_never_import_torch(command):
-    code = ("import sys; from compiler.cli import main; "
+    code = ("import sys; from cnnc.cli import main; "
             f"assert main([{command!r}, 'archs/resnet50.cnn']) == 0; "
             "heavy = sorted(m for m in ('torch', 'networkx', 'graphviz') if m in sys.modules); "
             "assert not heavy, heavy")
@@ -171,7 +171,7 @@ def test_several_inputs_the_first_flows_the_others_by_name():
 
 
 def test_limits_can_be_raised_from_the_command_line(tmp_path, capsys, monkeypatch):
-    from dsl import syntax
+    from cnnc.dsl import syntax
 
     monkeypatch.setattr(syntax, "MAX_TOKENS", syntax.MAX_TOKENS)  # --limit max_tokens is process-wide
     big = tmp_path / "big.cnn"
@@ -188,7 +188,7 @@ def test_limits_can_be_raised_from_the_command_line(tmp_path, capsys, monkeypatc
 
 
 def test_compiling_to_python_source_never_imports_torch(tmp_path):
-    code = ("import sys; from compiler.cli import main; "
+    code = ("import sys; from cnnc.cli import main; "
             f"assert main(['compile', 'archs/lenet5.cnn', '-o', {str(tmp_path / 'lenet5.py')!r}]) == 0; "
             "assert 'torch' not in sys.modules")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

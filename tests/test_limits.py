@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-import dsl
-from dsl.diagnostics import CnnError, FileError, LimitError, TypeError_
-from dsl.elaborate import Limits
+from cnnc import dsl
+from cnnc.dsl.diagnostics import CnnError, FileError, LimitError, TypeError_
+from cnnc.dsl.elaborate import Limits
 
 
 def net(body: str, head: str = "", params: str = "") -> str:

@@ -1,8 +1,8 @@
 """Warnings: lossy strides, constant conditions, unused values. Not errors; `-q` silences them."""
 import pytest
 
-import dsl
-from dsl.lint import dropped
+from cnnc import dsl
+from cnnc.dsl.lint import dropped
 
 from fuzz_support import CORPUS_FILES, run_cli
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import dsl
-from dsl.diagnostics import CnnError
+from cnnc import dsl
+from cnnc.dsl.diagnostics import CnnError
 
-import compiler.cli  # noqa: F401  (imported, so compiled, before builtins.compile trips)
+import cnnc.cli  # noqa: F401  (imported, so compiled, before builtins.compile trips)
 from fuzz_support import pysource_ready, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ def tripwires(monkeypatch, tmp_path):
     """Any attempt to run a command or to eval/exec text fails the test (and is recorded)."""
     calls = []
     if pysource_ready():  # torch is imported before the wires are set
-        import compiler.torch_backend  # noqa: F401
+        import cnnc.torch_backend  # noqa: F401
 
     def trip(name):
         def tripped(*args, **kwargs):
@@ -117,15 +117,15 @@ needs_compile = pytest.mark.skipif(not pysource_ready(), reason="compiler/pysour
 
 
 def _compile_and_run(text: str, path: str = "<string>"):
-    """Generate the module's source, check it is valid Python, then execute it as compiler.load does."""
-    import compiler
-    from compiler.torch_backend import module_from_source
+    """Generate the module's source, check it is valid Python, then execute it as cnnc.load does."""
+    import cnnc
+    from cnnc.torch_backend import module_from_source
 
     import torch
 
-    from compiler.pysource import generate
+    from cnnc.pysource import generate
 
-    source = compiler.compile_source(text) if path == "<string>" else generate(dsl.build(path))
+    source = cnnc.compile_source(text) if path == "<string>" else generate(dsl.build(path))
     compile(source, "<generated>", "exec")
     namespace = module_from_source(source, "hostile")
     module = namespace.build()

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-import dsl
-from dsl.diagnostics import CnnError, FileError, LimitError
+from cnnc import dsl
+from cnnc.dsl.diagnostics import CnnError, FileError, LimitError
 
 from fuzz_support import run_cli
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dsl
-from dsl.diagnostics import CnnError
+from cnnc import dsl
+from cnnc.dsl.diagnostics import CnnError
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -1,4 +1,4 @@
-"""`cnnc render` and compiler.render: DOT goldens for the zoo, structure, labels, Graphviz present or not.
+"""`cnnc render` and cnnc.render: DOT goldens for the zoo, structure, labels, Graphviz present or not.
 
 Regenerate the DOT goldens after an intended change to the diagrams:
     CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_render.py
@@ -11,13 +11,13 @@ import sys
 import graphviz
 import pytest
 
-import compiler
-import dsl
-from compiler import cli, diagram
-from compiler.diagram_labels import LABELS, label
-from compiler.graphviz_backend import has_dot, render
+import cnnc
+from cnnc import dsl
+from cnnc import cli, diagram
+from cnnc.diagram_labels import LABELS, label
+from cnnc.graphviz_backend import has_dot, render
 from conftest import ARCHS, EXAMPLES, ROOT, relative
-from dsl.ops import OPS
+from cnnc.dsl.ops import OPS
 
 GOLDEN = ROOT / "tests" / "golden" / "dot"
 needs_dot = pytest.mark.skipif(not has_dot(), reason="Graphviz's dot is not installed (CI installs it)")
@@ -55,7 +55,7 @@ def test_output_is_deterministic_across_processes():
     outputs = set()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        outputs.add(subprocess.run([sys.executable, "-m", "compiler.cli", "render", "archs/googlenet.cnn", "-o", "-"],
+        outputs.add(subprocess.run([sys.executable, "-m", "cnnc.cli", "render", "archs/googlenet.cnn", "-o", "-"],
                                    capture_output=True, text=True, env=env, cwd=ROOT, check=True).stdout)
     assert len(outputs) == 1
 
@@ -153,10 +153,10 @@ def test_inception_branches_keep_their_order():
 
 
 def test_rankdir_and_python_api():
-    dot = compiler.render("archs/lenet5.cnn", rankdir="LR", depth=2)
+    dot = cnnc.render("archs/lenet5.cnn", rankdir="LR", depth=2)
     assert isinstance(dot, graphviz.Digraph) and "rankdir=LR" in dot.source
-    graph = compiler.analyse("examples/unet.cnn")
-    assert compiler.render(graph).source == render(graph).source
+    graph = cnnc.analyse("examples/unet.cnn")
+    assert cnnc.render(graph).source == render(graph).source
 
 
 # ---- Graphviz present or missing ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-import dsl
+from cnnc import dsl
 
 
 def test_resnet50_counts_match_torchvision():

@@ -19,13 +19,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import compiler  # noqa: E402
-import dsl  # noqa: E402
-from compiler import pyops, torch_backend  # noqa: E402
-from compiler.names import MODULE_ATTRS  # noqa: E402
-from compiler.pysource import generate  # noqa: E402
-from dsl import NoNetwork  # noqa: E402
-from dsl.ops import OPS  # noqa: E402
+import cnnc  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc import pyops, torch_backend  # noqa: E402
+from cnnc.names import MODULE_ATTRS  # noqa: E402
+from cnnc.pysource import generate  # noqa: E402
+from cnnc.dsl import NoNetwork  # noqa: E402
+from cnnc.dsl.ops import OPS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "py"
@@ -111,7 +111,7 @@ def test_generated_source_is_byte_identical_across_processes(tmp_path):
     outs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", "archs/googlenet.cnn", "-o", "-"],
+        result = subprocess.run([sys.executable, "-m", "cnnc.cli", "compile", "archs/googlenet.cnn", "-o", "-"],
                                 capture_output=True, env=env, cwd=ROOT, check=True)
         outs.append(result.stdout)
     assert outs[0] == outs[1] and outs[0].startswith(b"# GoogLeNet")
@@ -129,10 +129,10 @@ def _imports(source):
 
 def test_compiled_file_runs_without_cnnc(tmp_path):
     out = tmp_path / "lenet.py"
-    subprocess.run([sys.executable, "-m", "compiler.cli", "compile", "archs/lenet5.cnn", "-o", str(out)],
+    subprocess.run([sys.executable, "-m", "cnnc.cli", "compile", "archs/lenet5.cnn", "-o", str(out)],
                    cwd=ROOT, check=True, capture_output=True)
     assert _imports(out.read_text()) <= {"torch", "torch.nn.functional", "torch", "collections", "typing"}
-    script = ("import sys; sys.modules['dsl'] = sys.modules['compiler'] = None\n"
+    script = ("import sys; sys.modules['cnnc'] = None\n"
               "import runpy, torch\n"
               f"ns = runpy.run_path({str(out)!r})\n"
               "m = ns['build']().eval()\n"
@@ -143,14 +143,14 @@ def test_compiled_file_runs_without_cnnc(tmp_path):
 
 
 def test_cli_default_output_is_stem_in_current_directory(tmp_path):
-    subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(ROOT / "examples/tiny_cnn.cnn")],
+    subprocess.run([sys.executable, "-m", "cnnc.cli", "compile", str(ROOT / "examples/tiny_cnn.cnn")],
                    cwd=tmp_path, check=True, capture_output=True)
-    assert (tmp_path / "tiny_cnn.py").read_text() == compiler.compile_source(str(ROOT / "examples/tiny_cnn.cnn"))
+    assert (tmp_path / "tiny_cnn.py").read_text() == cnnc.compile_source(str(ROOT / "examples/tiny_cnn.cnn"))
 
 
 def test_load_and_compile_source_share_one_code_path():
-    model = compiler.load("examples/residual.cnn", input="3x16x16", classes=3, blocks=1)
-    source = compiler.compile_source("examples/residual.cnn", input="3x16x16", classes=3, blocks=1)
+    model = cnnc.load("examples/residual.cnn", input="3x16x16", classes=3, blocks=1)
+    source = cnnc.compile_source("examples/residual.cnn", input="3x16x16", classes=3, blocks=1)
     assert type(model).__module__.startswith("cnnc_generated_")
     assert sys.modules[type(model).__module__].__file__ .startswith("<cnnc-generated")
     import inspect
@@ -159,7 +159,7 @@ def test_load_and_compile_source_share_one_code_path():
 
 
 def test_tracebacks_show_generated_lines():
-    model = compiler.load("examples/tiny_cnn.cnn")
+    model = cnnc.load("examples/tiny_cnn.cnn")
     try:
         model(torch.randn(2, 3, 28, 28))  # wrong channel count
     except RuntimeError:
@@ -186,14 +186,14 @@ def test_state_dict_keys_are_layer_paths_and_round_trip(tmp_path):
     layer_paths = {n for n, d in graph.nodes(data=True) if d["params"] or d["buffers"]}
     assert {k.rsplit(".", 1)[0] for k in model.state_dict()} == layer_paths
     torch.save(model.state_dict(), tmp_path / "w.pt")
-    fresh = compiler.load("examples/inception.cnn").eval()
+    fresh = cnnc.load("examples/inception.cnn").eval()
     fresh.load_state_dict(torch.load(tmp_path / "w.pt"), strict=True)
     x = torch.randn(2, 3, 32, 32)
     assert torch.equal(model(x), fresh(x))
 
 
 def test_whole_module_pickles_within_the_process(tmp_path):
-    model = compiler.load("examples/tiny_cnn.cnn").eval()
+    model = cnnc.load("examples/tiny_cnn.cnn").eval()
     torch.save(model, tmp_path / "m.pt")
     again = torch.load(tmp_path / "m.pt", weights_only=False)
     x = torch.randn(2, 1, 28, 28)
@@ -216,7 +216,7 @@ def test_table_conv_is_one_conv_with_packed_weights():
 
 
 def test_rbf_prototypes_are_a_fixed_deterministic_buffer():
-    a, b = compiler.load("archs/lenet5.cnn"), compiler.load("archs/lenet5.cnn")
+    a, b = cnnc.load("archs/lenet5.cnn"), cnnc.load("archs/lenet5.cnn")
     assert torch.equal(a.out.prototypes, b.out.prototypes)
     assert set(a.out.prototypes.unique().tolist()) == {-1.0, 1.0}
     assert "out.prototypes" in a.state_dict() and not any(p is a.out.prototypes for p in a.parameters())
@@ -226,7 +226,7 @@ def test_rbf_prototypes_are_a_fixed_deterministic_buffer():
 
 
 def test_subsample_is_window_sum_times_coefficient_plus_bias():
-    model = compiler.load("archs/lenet5.cnn")
+    model = cnnc.load("archs/lenet5.cnn")
     s2 = model.s2
     x = torch.randn(2, 6, 28, 28)
     sums = x.unfold(2, 2, 2).unfold(3, 2, 2).sum((-1, -2))

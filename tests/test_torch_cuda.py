@@ -8,9 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import dsl  # noqa: E402
-from compiler.export import example_inputs  # noqa: E402
-from compiler.torch_backend import module_from_graph  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc.export import example_inputs  # noqa: E402
+from cnnc.torch_backend import module_from_graph  # noqa: E402
 from test_torch_backend import ARCHS, networks  # noqa: E402
 
 pytestmark = [pytest.mark.cuda,

@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import dsl  # noqa: E402
-from compiler.export import example_inputs, exported_program, onnx_program  # noqa: E402
-from compiler.torch_backend import module_from_graph  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc.export import example_inputs, exported_program, onnx_program  # noqa: E402
+from cnnc.torch_backend import module_from_graph  # noqa: E402
 from test_torch_backend import ARCHS, FIVE, networks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def test_pt2_round_trip(tmp_path):
 
 
 def test_cli_writes_pt2_and_onnx(tmp_path):
-    from compiler.cli import main
+    from cnnc.cli import main
 
     assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", str(tmp_path / "t.pt2")]) == 0
     program = torch.export.load(str(tmp_path / "t.pt2"))

@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
-import dsl  # noqa: E402
-from compiler.torch_backend import module_from_graph  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc.torch_backend import module_from_graph  # noqa: E402
 
 BLOCKS = """
 block Unit(w, stride = 1) {

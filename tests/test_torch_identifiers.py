@@ -7,10 +7,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import compiler  # noqa: E402
-import dsl  # noqa: E402
-from compiler.pysource import generate  # noqa: E402
-from compiler.torch_backend import module_from_graph  # noqa: E402
+import cnnc  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc.pysource import generate  # noqa: E402
+from cnnc.torch_backend import module_from_graph  # noqa: E402
 
 NASTY = """
 block nn(self, lambda = 1) {
@@ -40,7 +40,7 @@ RENAMED = {"forward": "forward_", "training": "training_", "to": "to_", "__init_
 
 def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
     path = cnn_file(NASTY)
-    source = compiler.compile_source(path)
+    source = cnnc.compile_source(path)
     tree = ast.parse(source)
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -48,8 +48,8 @@ def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert calls <= {"super", "getattr", "nn_", "F_", "build_", "build_Outputs"}
 
-    graph = compiler.analyse(path)
-    model = compiler.load(path)
+    graph = cnnc.analyse(path)
+    model = cnnc.load(path)
     expected = set()
     for node, data in graph.nodes(data=True):
         if data["params"]:

@@ -8,14 +8,14 @@ import pytest
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-import compiler  # noqa: E402
+import cnnc  # noqa: E402
 
 
 @pytest.mark.parametrize("name", ["resnet50", "vgg16"])
 def test_torchvision_state_dict_loads_strict_and_logits_match(name):
     torch.manual_seed(0)
     theirs = getattr(torchvision.models, name)(weights=None).eval()
-    ours = compiler.load(f"archs/{name}.cnn").eval()
+    ours = cnnc.load(f"archs/{name}.cnn").eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-import dsl
-from compiler import cli
-from dsl.diagnostics import ShapeError
+from cnnc import dsl
+from cnnc import cli
+from cnnc.dsl.diagnostics import ShapeError
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "zoo"

@@ -7,8 +7,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import dsl  # noqa: E402
-from compiler.graphviz_backend import render, write  # noqa: E402
+from cnnc import dsl  # noqa: E402
+from cnnc.graphviz_backend import render, write  # noqa: E402
 
 NETWORKS = ["lenet5", "alexnet", "vgg16", "googlenet", "resnet50"]
 
