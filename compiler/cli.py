@@ -19,6 +19,7 @@ examples:
   cnnc summary resnet50 --format json          (shipped networks by name)
   cnnc compile archs/vgg16.cnn -o vgg16.py
   cnnc render archs/googlenet.cnn -o googlenet.svg
+  cnnc explain lenet5 c3                       (the arithmetic behind a layer's figures)
 """
 
 
@@ -81,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="block nesting shown expanded (default 1); deeper blocks fold into one node, "
                              "repeats into one node marked xN")
     render.add_argument("--rankdir", choices=("TB", "LR"), default=None, help="layout direction")
+
+    explain = sub.add_parser("explain", help="the arithmetic behind each layer's shape, params, MACs and RF",
+                             description="For each layer (or the named layers and groups), its output size, "
+                                         "parameters, MACs and receptive field as formulas with the numbers "
+                                         "substituted, then the totals they add up to.")
+    _common(explain)
+    explain.add_argument("paths", nargs="*", metavar="PATH",
+                         help="layer paths (conv1, layer1.0.conv2) or groups (layer1.0); default: every layer")
 
     sub.add_parser("ops", help="list the built-in layers and their arguments",
                    description="List the built-in layers, their arguments and defaults.")
@@ -235,6 +244,15 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from .explain import explain
+
+    graph = load(args, args.file, networkx=False)
+    _warn(args, graph)
+    sys.stdout.write(explain(graph, args.paths))
+    return 0
+
+
 def cmd_ops(args) -> int:
     from cnnc.dsl.ops import OPS, REQUIRED
 
@@ -260,7 +278,7 @@ def _show_default(value) -> str:
 
 
 COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
-            "ops": cmd_ops}
+            "ops": cmd_ops, "explain": cmd_explain}
 
 
 def main(argv: list[str] | None = None) -> int:
