@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(summary)
     summary.add_argument("--format", choices=("table", "json", "markdown"), default="table",
                          help="output format (default: table)")
+    summary.add_argument("--depth", type=int, default=None, metavar="N",
+                         help="table and markdown: one row per block instance nested deeper than N, with "
+                              "its totals (default: every layer)")
 
     compile_ = sub.add_parser("compile", help="generate a PyTorch module (.py), or export ONNX / pt2",
                               description="Compile to a readable, self-contained PyTorch module.")
@@ -177,9 +180,12 @@ def cmd_check(args) -> int:
 def cmd_summary(args) -> int:
     from .summary import FORMATS
 
+    if args.depth is not None and args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
     graph = load(args, args.file, networkx=False)
     _warn(args, graph)
-    sys.stdout.write(FORMATS[args.format](graph))
+    form = FORMATS[args.format]
+    sys.stdout.write(form(graph) if args.format == "json" else form(graph, depth=args.depth))
     return 0
 
 

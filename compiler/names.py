@@ -75,6 +75,22 @@ def module_names(parts: list[str]) -> dict[str, str]:
     return result
 
 
+def attribute_paths(graph, nodes: list[str]) -> list[str]:
+    """The registered module paths of layers: each path component mangled as `module_names`
+    mangles it among its siblings."""
+    children: dict[tuple, set] = {}
+    for path in graph.nodes:
+        parts = tuple(path.split("."))
+        for depth in range(len(parts)):
+            children.setdefault(parts[:depth], set()).add(parts[depth])
+    mangled = {prefix: module_names(sorted(kids)) for prefix, kids in children.items()}
+    result = []
+    for node in nodes:
+        parts = node.split(".")
+        result.append(".".join(mangled[tuple(parts[:depth])][part] for depth, part in enumerate(parts)))
+    return result
+
+
 def local(name: str, taken=()) -> str:
     """A safe local variable / parameter name derived from `name`."""
     if not name.isidentifier():

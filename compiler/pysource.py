@@ -112,7 +112,7 @@ class _Writer:
         name = self.p.net_name if network else k.name
         lines = [f"class {name}({'nn.Sequential' if sequential else 'nn.Module'}):", INDENT + self.doc(k, network), ""]
         lines.append(f"{INDENT}def __init__(self{''.join(', ' + p for p in k.params)}):")
-        body = self.init_body(k, plan, sequential)
+        body = self.init_body(k, plan, sequential) + (self.freeze() if network else [])
         lines += [INDENT * 2 + line if line else "" for line in body]
         forward = self.forward(k, plan, sequential, network)
         if sequential and _plain_chain(forward, len(plan.root.children)):
@@ -120,6 +120,15 @@ class _Writer:
         lines.append("")
         lines += [INDENT + line if line else "" for line in forward]
         return "\n".join(lines)
+
+    def freeze(self) -> list[str]:
+        """`trainable=false` layers: parameters that do not require grad (Keras's non-trainable)."""
+        frozen = [node for node, data in self.g.nodes(data=True) if data.get("frozen") and data["params"]]
+        if not frozen:
+            return []
+        paths = ", ".join(repr(path) for path in names.attribute_paths(self.g, frozen))
+        return [f"for path in ({paths},):  # trainable=false",
+                f"{INDENT}self.get_submodule(path).requires_grad_(False)"]
 
     def doc(self, k: Klass, network: bool) -> str:
         if network:

@@ -2,13 +2,18 @@
 
 Shapes are already on the nodes (elaboration needs them for `in.channels`); this pass annotates
 each node with `params`, `trainable`, `buffers`, `macs`, `rf` and `jump`, and the graph with `totals`.
+A node whose `frozen` attribute is set (`trainable=false` on the layer or on an enclosing block
+instance) has no trainable parameters: the generated module calls `requires_grad_(False)` on it.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
+from .diagnostics import TypeError_
 from .graph import ancestors
 from .ops import OPS
+
+WEIGHTED = frozenset(("conv", "linear"))  # op families counted by the depth figure
 
 
 def analyse(graph):
@@ -19,7 +24,12 @@ def analyse(graph):
         in_shapes = [source["shape"] for source in sources]
         spec = OPS[data["op"]]
         costs = spec.costs(data["args"], in_shapes, data["shape"])
-        data.update(params=costs.params, trainable=costs.trainable, buffers=costs.buffers, macs=costs.macs)
+        frozen = data.get("frozen")
+        if frozen == "layer" and not costs.params:
+            raise TypeError_(f"{data['op']} `{node}` has no parameters to freeze", data["span"],
+                             hint="`trainable=false` applies to layers with weights (conv, linear, batchnorm, ...)")
+        data.update(params=costs.params, trainable=0 if frozen else costs.trainable, buffers=costs.buffers,
+                    macs=costs.macs)
         data["rf"], data["jump"] = _receptive(data, sources, in_shapes)
     graph.graph["totals"] = totals(graph)
     return graph
@@ -82,4 +92,18 @@ def totals(graph) -> dict:
         "activation_bytes": 4 * sum(numel(d["shape"]) for _, d in nodes(data=True) if d["op"] != "input"),
         "main_params": sum(nodes[n]["params"] for n in main_nodes),
         "all_macs": sum(d["macs"] for _, d in nodes(data=True)),
+        "depth": depth(graph, main),
     }
+
+
+def depth(graph, main) -> int:
+    """Weighted layers (conv and linear families) on the longest path to the main output: the figure
+    papers name networks by (VGG-16: 16, GoogLeNet: 22, ResNet-50: 50). Nodes are in creation order,
+    which is topological."""
+    nodes, longest = graph.nodes, {}
+    for node, data in nodes(data=True):
+        before = max((longest[s] for s in graph.predecessors(node)), default=0)
+        longest[node] = before + (OPS[data["op"]].family in WEIGHTED)
+        if node == main:
+            break
+    return longest[main]

@@ -80,6 +80,22 @@ class CnnError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of the traceback: the located message first, then only the
+        frames outside cnnc (the caller's own code)."""
+        import os
+        import sys
+        import traceback
+
+        ours = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
+                     for m in (sys.modules[__name__], sys.modules.get("cnnc")) if m and m.__file__)
+        frames = [f for f in traceback.extract_tb(self.__traceback__)
+                  if not os.path.abspath(f.filename).startswith(ours)]
+        lines = self.render().split("\n")
+        if frames:
+            lines += ["", "raised by:"] + "".join(traceback.format_list(frames)).rstrip("\n").split("\n")
+        return lines
+
 
 class ParseError(CnnError):
     """The text does not follow the grammar."""

@@ -11,6 +11,7 @@ are numbered in the enclosing scope (`repeat 2 { Bottleneck(64) }` gives `layer1
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -91,6 +92,7 @@ class _Elaborator:
         self.outputs: dict[str, str] = {}
         self.steps = self.nesting = 0
         self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
+        self.frozen: list[bool] = []  # `trainable=` of the enclosing block instances that set it
 
     # -- the network ---------------------------------------------------------------------
     def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> LightGraph:
@@ -326,8 +328,23 @@ class _Elaborator:
                              hint=f"did you mean `{suggestion}`?" if suggestion else
                              "see `cnnc ops` for the built-in layers")
         flow = self._need_flow(flow, call.span)
+        call, trainable = self._trainable(call, [a.name for a in OPS[call.name].args], frame, flow)
         args = self._layer_args(call, frame, self._shape(flow))
-        return self._add(naming.next(label), call.name, args, [flow], call.span, call=call)
+        path = self._add(naming.next(label), call.name, args, [flow], call.span, call=call)
+        if trainable is not None:
+            self.graph.nodes[path]["frozen"] = None if trainable else "layer"
+        return path
+
+    def _trainable(self, call: ast.Call, names: list[str], frame: Frame, flow):
+        """Take `trainable=true|false` off a call (any layer, any block instance that does not declare
+        a parameter of that name): the call without it, and its value (None when not given)."""
+        given = [a for a in call.args if a.name == "trainable"]
+        if not given or "trainable" in names:
+            return call, None
+        value = evaluate(given[0].value, Env(frame.variables, self._shape(flow)))
+        if not isinstance(value, bool):
+            raise TypeError_(f"trainable must be true or false, got {show(value)}", given[0].span)
+        return dataclasses.replace(call, args=tuple(a for a in call.args if a.name != "trainable")), value
 
     def _layer_args(self, call: ast.Call, frame: Frame, in_shape) -> dict:
         spec = OPS[call.name]
@@ -385,6 +402,7 @@ class _Elaborator:
         self._step(call.span, cost=6)  # a block instance costs about six statements
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
+        call, trainable = self._trainable(call, names, frame, flow)
         given = self._match(call, names, f"block {block.name}",
                             {p.name for p in block.params if p.default is None}, block.name_span)
         caller_env = Env(frame.variables, in_shape)
@@ -396,6 +414,8 @@ class _Elaborator:
                 variables[param.name] = evaluate(param.default, Env(variables, in_shape))
         path = naming.next(label)
         self.scope.append(ScopeEntry(block.name, path, tuple(variables.items()), call.span))
+        if trainable is not None:
+            self.frozen.append(not trainable)
         inner = Frame(variables)
         try:
             out = self.seq(block.body, flow, Naming(path), inner)
@@ -405,6 +425,8 @@ class _Elaborator:
             raise
         finally:
             self.scope.pop()
+            if trainable is not None:
+                self.frozen.pop()
         return out
 
     # -- graph building ------------------------------------------------------------------
@@ -423,6 +445,8 @@ class _Elaborator:
             shape = self._infer(path, op, args, inputs, span, call, branch_spans)
         self._check_size(shape, span)
         self.graph.add_node(path, op=op, args=args, span=span, scope=tuple(self.scope), shape=shape)
+        if self.frozen and self.frozen[-1]:
+            self.graph.nodes[path]["frozen"] = "block"
         for port, source in enumerate(inputs):
             self.graph.add_edge(source, path, port=port, shape=self.graph.nodes[source]["shape"])
         return path

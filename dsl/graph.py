@@ -85,6 +85,9 @@ class LightGraph:
     def __iter__(self):
         return iter(self._node)
 
+    def __repr__(self) -> str:
+        return describe(self)
+
     def to_networkx(self):
         """The same graph as a networkx.DiGraph (shown as a diagram in Jupyter)."""
         graph = _ir_class()()
@@ -110,8 +113,33 @@ def _ir_class():
 
                 return svg(self)  # None without Graphviz's `dot`: Jupyter then shows the text repr
 
+            def _repr_html_(self):
+                """The summary table, one row per block instance past depth 1 (as `cnnc summary --depth 1`)."""
+                from cnnc.summary import to_html
+
+                return to_html(self, depth=1) if "totals" in self.graph else None
+
+            def __repr__(self) -> str:
+                return describe(self)
+
         _IR_CLASS = IRGraph
     return _IR_CLASS
+
+
+def describe(graph) -> str:
+    """A one-line text repr: the network, its size, its inputs and outputs."""
+    g = graph.graph
+    if "totals" not in g:
+        return f"<cnnc graph: {len(graph)} layers, not analysed>"
+    t = g["totals"]
+
+    def shape(node_shape) -> str:
+        return "x".join(map(str, node_shape))
+
+    inputs = ", ".join(shape(s) for s in g["inputs"].values())
+    outputs = ", ".join(shape(graph.nodes[n]["shape"]) for n in g["outputs"].values())
+    return (f"<cnnc network {g['name']} from {g['source']}: {len(graph)} layers, {t['params']:,} params, "
+            f"{t['macs']:,} MACs, depth {t['depth']}; {inputs} -> {outputs}>")
 
 
 def ancestors(graph, node) -> set:

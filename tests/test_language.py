@@ -36,12 +36,15 @@ def test_json_follows_the_design_schema(capsys):
     assert list(document) == ["network", "inputs", "outputs", "totals", "layers"]
     assert document["inputs"] == {"input": [3, 32, 32]}
     assert document["outputs"] == {"output": [10], "aux1": [10]}
-    assert list(document["totals"]) == ["params", "trainable_params", "macs", "activation_bytes"]
+    assert list(document["totals"]) == ["params", "trainable_params", "macs", "activation_bytes",
+                                        "buffers", "depth"]
     for layer in document["layers"]:
-        assert list(layer) == ["path", "op", "output_shape", "params", "macs", "receptive_field", "line"]
+        assert list(layer) == ["path", "op", "output_shape", "params", "macs", "receptive_field", "line",
+                               "args", "inputs", "trainable_params", "buffers"]
     fc = next(layer for layer in document["layers"] if layer["path"] == "fc")
     assert fc == {"path": "fc", "op": "linear", "output_shape": [10], "params": 650, "macs": 640,
-                  "receptive_field": [38, 38], "line": 11}
+                  "receptive_field": [38, 38], "line": 11, "args": {"out": 10, "bias": True},
+                  "inputs": ["4"], "trainable_params": 650, "buffers": 0}
 
 
 def test_markdown_summary(capsys):
@@ -53,8 +56,8 @@ def test_markdown_summary(capsys):
 def test_check_prints_one_line_per_file(capsys):
     out = run(capsys, "check", "examples/tiny_cnn.cnn", "examples/aux_heads.cnn", "examples/blocks.cnn")
     assert out.splitlines() == [
-        "examples/tiny_cnn.cnn: ok: TinyCNN: 20,490 params, 0.00103 GMACs -> [N, 10]",
-        "examples/aux_heads.cnn: ok: AuxNet: 25,172 params, 0.0056 GMACs -> [N, 10], [N, 10] (aux1)",
+        "examples/tiny_cnn.cnn: ok: TinyCNN: 20,490 params, 1.03 MMACs -> [N, 10]",
+        "examples/aux_heads.cnn: ok: AuxNet: 25,172 params, 5.6 MMACs -> [N, 10], [N, 10] (aux1)",
         "examples/blocks.cnn: ok: a library of blocks (DepthwiseSeparable)",
     ]
 
@@ -62,7 +65,7 @@ def test_check_prints_one_line_per_file(capsys):
 def test_overrides_from_the_command_line(capsys):
     out = run(capsys, "check", "examples/residual.cnn", "--set", "classes=100", "--set", "blocks=3",
               "--input", "3x64x64")
-    assert out == "examples/residual.cnn: ok: SmallResNet: 278,324 params, 0.163 GMACs -> [N, 100]\n"
+    assert out == "examples/residual.cnn: ok: SmallResNet: 278,324 params, 163 MMACs -> [N, 100]\n"
 
 
 def test_list_override_drives_a_loop():
