@@ -107,6 +107,9 @@ def _params(pairs: list[str]) -> dict:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip().isidentifier():
             raise UsageError(f"--set expects NAME=VALUE, got {pair!r}")
+        if value.strip().isidentifier() and value.strip() not in ("true", "false"):  # `--set classes=ten`
+            raise UsageError(f"--set {pair}: `{value.strip()}` is not a number, list or true/false; "
+                             f"to pass a string, quote it: --set '{name.strip()}=\"{value.strip()}\"'")
         params[name.strip()] = parse_value(value)
     return params
 

@@ -56,6 +56,11 @@ def parse_value(text: str):
 def parse_shape(value):
     """`3x32x32`, `784`, a tuple, or a list -> a shape tuple; raises CnnError."""
     if isinstance(value, str):
+        import re
+
+        if re.fullmatch(r"\s*\(?\s*[0-9]+(\s*,\s*[0-9]+)+\s*\)?\s*", value):  # `3,224,224`
+            numbers = "x".join(re.findall("[0-9]+", value))
+            raise CnnError(f"an input shape is CxHxW or a feature count; got {value!r}", hint=f"write {numbers}")
         value = parse_value(value)
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,)
@@ -102,6 +107,9 @@ def _choose_network(program, name: str | None):
                              hint=f"did you mean `{suggestion}`?" if suggestion
                              else f"it defines: {', '.join(networks) or 'none'}")
         return networks[name]
+    if not networks and not program.main.blocks:
+        raise NameError_(f"{program.path} defines nothing", program.main.span,
+                         hint="a network reads `network Name { input 3x224x224; ... }`")
     if not networks:
         raise NoNetwork(program)
     if len(networks) > 1:

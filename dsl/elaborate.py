@@ -191,9 +191,15 @@ class _Elaborator:
         if first and "" in self.input_overrides:  # an unnamed --input sets the first input
             self.input_overrides.setdefault(name, self.input_overrides.pop(""))
         shape = self.input_overrides.get(name)
+        given = "" if shape is None else " (as overridden)"
         if shape is None:
             shape = evaluate(decl.shape, Env(frame.variables, None))
         shape = self._input_shape(shape, decl)
+        if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] > 4 and shape[0] >= shape[1] // 2:
+            self.warnings.append(Warning_(  # `224x224x3`: Keras's channels-last habit
+                "channels-last", f"input `{name}` is {shape[0]}x{shape[1]}x{shape[2]}: {shape[0]} channels of "
+                f"{shape[1]}x{shape[2]} pixels{given}", decl.span,
+                hint=f"shapes are channels first, CxHxW: did you mean {shape[2]}x{shape[0]}x{shape[1]}?"))
         if name in self.graph:
             raise NameError_(f"input `{name}` is declared twice", decl.span)
         self._add(name, "input", {}, [], decl.span, shape=shape)
@@ -531,9 +537,18 @@ def _call_text(call: ast.Call) -> str:
 
 def _add_hint(shapes, inputs) -> str:
     main, other = shapes[0], shapes[-1]
-    if len(main) == 3 and len(other) == 3 and main[0] != other[0] and main[1:] == other[1:]:
-        return (f"the main branch outputs {'x'.join(map(str, main))} and the shortcut "
-                f"{'x'.join(map(str, other))}; project it with a 1x1 conv")
-    if len(main) == 3 and len(other) == 3 and main[1:] != other[1:]:
+    dims = lambda shape: "x".join(map(str, shape))  # noqa: E731
+    if len(main) != 3 or len(other) != 3:
+        return "every branch of `add` must output the same shape"
+    if main[1:] == other[1:]:
+        return f"the main branch outputs {dims(main)} and the shortcut {dims(other)}; project it with a 1x1 conv"
+    if (1, 1) in (main[1:], other[1:]):  # a globally pooled branch: no stride makes the sizes meet
+        return "`add` does not broadcast a 1x1 branch; every branch must output the same shape"
+    stride = [o // m if m and o % m == 0 else None for m, o in zip(main[1:], other[1:])]
+    if None in stride or min(stride) < 1:
         return "the branches' spatial sizes differ; give the shortcut the same stride"
-    return "every branch of `add` must output the same shape"
+    step = stride[0] if stride[0] == stride[1] else dims(stride)
+    if main[0] == other[0]:
+        return f"the main branch outputs {dims(main)} and the shortcut {dims(other)}; give the shortcut stride {step}"
+    return (f"the main branch outputs {dims(main)} and the shortcut {dims(other)}; project the shortcut with "
+            f"a 1x1 conv to {main[0]} channels at stride {step}")

@@ -254,6 +254,8 @@ def _lookup(expr: ast.Name, env: Env):
     suggestion = closest(expr.name, list(env.variables) + sorted(WORDS))
     known = ", ".join(sorted(env.variables)) or "none"
     hint = f"did you mean `{suggestion}`?" if suggestion else f"names in scope here: {known}"
+    if expr.name in ("True", "False"):
+        hint = f"true and false are lowercase: `{expr.name.lower()}`"
     raise NameError_(f"unknown name `{expr.name}`", expr.span, hint=hint)
 
 

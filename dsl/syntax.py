@@ -127,18 +127,43 @@ def _parse_error(error: UnexpectedInput, source: Source) -> ParseError:
     assert isinstance(token, Token)
     end = token.end_column if token.end_line == token.line else column + 1
     span = Span(source, line, column, line, max(end, column + 1))
-    return ParseError(f"unexpected `{token.value}`{_expected(error)}", span, hint=_hint_for(token, error))
+    return ParseError(f"unexpected `{token.value}`{_expected(error)}", span,
+                      hint=_hint_for(token, error, source.text))
 
 
-def _hint_for(token: Token, error: UnexpectedInput) -> str | None:
+_TUPLE = re.compile(r"\(\s*([0-9]+)\s*,\s*([0-9]+)\s*\)")
+_CODE = re.compile(r'#[^\n]*|"[^"\n]*"|[()]')
+
+
+def _hint_for(token: Token, error: UnexpectedInput, text: str) -> str | None:
     expected = set(getattr(error, "expected", ()) or ())
+    before = text[:token.start_pos] if token.start_pos is not None else ""
     if token.type == "NAME" and token.value == "x":
         return "write sizes without spaces: 3x3"
+    if token.value == ",":
+        pair = _TUPLE.match(text, before.rfind("("))  # `(3, 3)`, Python's habit for a size
+        if pair and pair.end() > token.start_pos:
+            return f"write a size as `{pair[1]}x{pair[2]}`, not `{pair[0]}`"
     if token.value == "=" and "EQUAL" not in expected:
+        label = re.search(r"(?:^|[\s;{}])([A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+        if label and "COLON" in expected:  # `conv1 = conv(...)`: a label, in Python's syntax
+            rest = text[token.end_pos:].split("\n", 1)[0].split("#", 1)[0].split(";", 1)[0].strip(" \t}")
+            return f"label a layer with `:`, e.g. `{label[1]}: {rest or '...'}`"
         return "compare with `==`; `=` only names an argument or a parameter default"
-    if token.type in ("NAME", "INT", "DIMS") and "COMMA" in expected:
+    if token.type in ("NAME", "INT", "DIMS") and "COMMA" in expected and _open_parens(before):
         return "separate arguments with `,`"
     return None
+
+
+def _open_parens(text: str) -> int:
+    """How many `(` are open at the end of `text` (comments and strings skipped)."""
+    depth = 0
+    for match in _CODE.finditer(text):
+        if match[0] == "(":
+            depth += 1
+        elif match[0] == ")":
+            depth = max(0, depth - 1)
+    return depth
 
 
 def _eof_error(source: Source, expected: str) -> ParseError:

@@ -49,11 +49,11 @@ def test_empty_and_blank_files_are_located(tmp_path):
     for text in ["", "\n\n", "   # only a comment\n", "\ufeff"]:
         path = tmp_path / "empty.cnn"
         path.write_text(text)
-        with pytest.raises(CnnError, match="defines no network") as caught:
+        with pytest.raises(CnnError, match="defines nothing") as caught:
             dsl.build(str(path))
         assert caught.value.span is not None
         status, out, err, _ = run_cli(["check", str(path)])
-        assert status == 0 and "a library of blocks" in out
+        assert status == 1 and err.startswith(f"{path}:1:1: error: {path} defines nothing\n"), err
 
 
 def test_non_utf8_is_located(tmp_path):
