@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __version__ = "0.2.0"
 
-__all__ = ["load", "compile_source", "render", "analyse"]
+__all__ = ["load", "compile_source", "render", "analyse", "show"]
 
 
 def analyse(source, *, input=None, network=None, **params):
@@ -37,6 +37,28 @@ def render(source, **options):
 
     graph = source if hasattr(source, "graph") and hasattr(source, "nodes") else analyse(source)
     return _render(graph, **options)
+
+
+def show(source, *, depth=None, height=640, input=None, network=None, **params):
+    """The interactive diagram of a network (a path, source text, or an analysed graph): the page of
+    `cnnc render FILE -o net.html` in an iframe. In a Jupyter kernel it is displayed and None is
+    returned; elsewhere the view is returned (`.html` is the page, `.save(path)` writes it)."""
+    from .html_view import View, page
+
+    graph = source if hasattr(source, "graph") and hasattr(source, "nodes") else analyse(
+        source, input=input, network=network, **params)
+    view = View(page(graph, depth), height)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return view
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return view
+    from IPython.display import display
+
+    display(view)
+    return None
 
 
 def _path_or_text(source) -> tuple[str | None, str | None]:

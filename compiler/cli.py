@@ -19,6 +19,7 @@ examples:
   cnnc summary resnet50 --format json          (shipped networks by name)
   cnnc compile archs/vgg16.cnn -o vgg16.py
   cnnc render archs/googlenet.cnn -o googlenet.svg
+  cnnc render resnet50 -o resnet50.html         (interactive: click blocks open, search, details)
   cnnc explain lenet5 c3                       (the arithmetic behind a layer's figures)
 """
 
@@ -75,12 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--format", choices=("py", "onnx", "pt2"), default="py",
                           help="py: Python source (default); onnx / pt2: exported model")
 
-    render = sub.add_parser("render", help="draw the network with Graphviz (svg, png, pdf, dot)",
+    render = sub.add_parser("render", help="draw the network: svg, png, pdf, dot (Graphviz) or interactive html",
                             description="Draw the analysed network: ops on nodes, shapes on edges, "
                                         "blocks as clusters, repeated blocks folded.")
     _common(render)
-    render.add_argument("-o", "--output", metavar="OUT", help="OUT.svg, .png, .pdf or .dot; - writes DOT to "
-                        "stdout (default: NAME.svg in the current directory)")
+    render.add_argument("-o", "--output", metavar="OUT", help="OUT.svg, .png, .pdf or .dot; OUT.html: an interactive "
+                        "page (no Graphviz needed); - writes DOT to stdout (default: NAME.svg in the current directory)")
     render.add_argument("--depth", type=int, default=None, metavar="N",
                         help="block nesting shown expanded (default 1); deeper blocks fold into one node, "
                              "repeats into one node marked xN")
@@ -238,8 +239,10 @@ def cmd_render(args) -> int:
     if args.depth is not None and args.depth < 0:
         raise UsageError(f"--depth must be 0 or more, got {args.depth}")
     output = args.output or Path(args.file).stem + ".svg"
+    if output != "-" and Path(output).suffix.lower() == ".html":
+        return _render_html(args, output)
     if output != "-" and Path(output).suffix.lower() not in FORMATS:
-        raise UsageError(f"cannot tell the format of {output}: name it .svg, .png, .pdf or .dot "
+        raise UsageError(f"cannot tell the format of {output}: name it .svg, .png, .pdf, .dot or .html "
                          "(or -o - for DOT on stdout)")
     graph = load(args, args.file, networkx=False)
     _warn(args, graph)
@@ -250,6 +253,21 @@ def cmd_render(args) -> int:
     write(dot, output)
     if not args.output:
         print(f"wrote {output}")
+    return 0
+
+
+def _render_html(args, output: str) -> int:
+    """The interactive page: laid out in the browser, so Graphviz is not needed."""
+    from .html_view import write
+
+    if args.rankdir == "LR":
+        raise UsageError("--rankdir LR applies to Graphviz output; the HTML view is drawn top to bottom")
+    graph = load(args, args.file, networkx=False)
+    _warn(args, graph)
+    try:
+        write(graph, output, depth=args.depth)
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror}") from None
     return 0
 
 
