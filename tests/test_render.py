@@ -207,7 +207,7 @@ def test_without_graphviz_one_line_names_the_fix(tmp_path, monkeypatch, capsys):
 
 def test_command_line_mistakes(tmp_path, capsys):
     assert cli.main(["render", "archs/lenet5.cnn", "-o", str(tmp_path / "x.jpg")]) == 1
-    assert "name it .svg, .png, .pdf or .dot" in capsys.readouterr().err
+    assert "name it .svg, .png, .pdf, .dot or .html (or -o - for DOT on stdout)" in capsys.readouterr().err
     assert cli.main(["render", "archs/lenet5.cnn", "--depth", "-1", "-o", "-"]) == 1
     assert "--depth" in capsys.readouterr().err
     assert not (tmp_path / "x.jpg").exists()
