@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ops", help="list the built-in layers and their arguments",
                    description="List the built-in layers, their arguments and defaults.")
+
+    fmt = sub.add_parser("fmt", help="format .cnn files in place (the one canonical layout)",
+                         description="Rewrite .cnn files in the canonical layout (README: Editing .cnn files). "
+                                     "Only whitespace and redundant `;` change; comments stay in place.")
+    fmt.add_argument("files", nargs="+", metavar="FILE", help=".cnn files or directories (searched for "
+                     "*.cnn); - reads standard input and writes standard output")
+    fmt.add_argument("--check", action="store_true", help="change nothing; list the files that would "
+                     "change and exit 1 if there are any")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
+
     return parser
 
 
@@ -304,8 +314,14 @@ def _show_default(value) -> str:
     return str(value)
 
 
+def cmd_fmt(args) -> int:
+    from .fmt_files import run_fmt
+
+    return run_fmt(args.files, check=args.check, diff=args.diff)
+
+
 COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
-            "ops": cmd_ops, "explain": cmd_explain}
+            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt}
 
 
 def main(argv: list[str] | None = None) -> int:
