@@ -24,11 +24,26 @@ def compile_source(source, *, input=None, network=None, **params) -> str:
     return generate(analyse(source, input=input, network=network, **params))
 
 
-def load(source, *, input=None, network=None, **params):
-    """Build the network as a torch.nn.Module by executing its generated source."""
+def load(source, *, input=None, network=None, weights=None, deploy=False, **params):
+    """Build the network as a torch.nn.Module by executing its generated source.
+
+    `weights`: a state_dict, a path to one, or a module to copy it from (loaded strictly; copied,
+    never shared). `deploy=True`: an inference-only module instead (compiler/deploy.py): BatchNorm
+    folded into the preceding conv/linear, dropout and side heads dropped, channels_last.
+    """
+    graph = analyse(source, input=input, network=network, **params)
+    if deploy:
+        from .deploy import deploy_module
+
+        return deploy_module(graph, weights)
     from .torch_backend import module_from_graph
 
-    return module_from_graph(analyse(source, input=input, network=network, **params))
+    model = module_from_graph(graph)
+    if weights is not None:
+        from .deploy import load_weights
+
+        load_weights(model, graph, weights)
+    return model
 
 
 def render(source, **options):

@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("-o", "--output", metavar="OUT", help="where to write (default: see README)")
     compile_.add_argument("--format", choices=("py", "onnx", "pt2"), default="py",
                           help="py: Python source (default); onnx / pt2: exported model")
+    compile_.add_argument("--weights", metavar="FILE.pt", help="a state_dict (torch.save) to export with "
+                          "(onnx / pt2); its keys are the layer paths")
+    compile_.add_argument("--deploy", action="store_true", help="export the inference build (onnx / pt2): "
+                          "BatchNorm folded into convs, dropout and side heads dropped, channels_last")
 
     render = sub.add_parser("render", help="draw the network: svg, png, pdf, dot (Graphviz) or interactive html",
                             description="Draw the analysed network: ops on nodes, shapes on edges, "
@@ -212,6 +216,9 @@ def cmd_compile(args) -> int:
     _warn(args, graph)
     stem = os.path.splitext(os.path.basename(args.file))[0] or graph.graph["name"]
     out = args.output or f"{stem}.{args.format}"
+    if args.format == "py" and (args.deploy or args.weights):
+        raise UsageError(f"{'--deploy' if args.deploy else '--weights'} exports a model: add --format onnx "
+                         "or --format pt2 (from Python: cnnc.load(FILE, weights=..., deploy=True))")
     if args.format == "py":
         from .pysource import generate
 
@@ -230,15 +237,37 @@ def cmd_compile(args) -> int:
         import logging
         import warnings
 
-        from .export import write_onnx, write_pt2
+        from .export import exported_program, write_onnx
 
         for name in ("torch.onnx", "torch.onnx._internal.exporter._registration"):
             logging.getLogger(name).setLevel(logging.ERROR)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (write_onnx if args.format == "onnx" else write_pt2)(graph, out)
+            model = _export_model(args, graph)
+            if args.format == "onnx":
+                write_onnx(graph, out, model)
+            else:
+                import torch
+
+                torch.export.save(exported_program(graph, model), out)
     print(f"cnnc: wrote {out}", file=sys.stderr)
     return 0
+
+
+def _export_model(args, graph):
+    """The module to export: the deploy build with --deploy, the training module with --weights."""
+    if args.deploy:
+        from .deploy import deploy_module
+
+        return deploy_module(graph, args.weights)
+    if args.weights:
+        from .deploy import load_weights
+        from .torch_backend import module_from_graph
+
+        model = module_from_graph(graph)
+        load_weights(model, graph, args.weights)
+        return model
+    return None
 
 
 def cmd_render(args) -> int:
