@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "change and exit 1 if there are any")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
 
+    sub.add_parser("zoo", help="list the shipped networks: name, params, MACs, depth, description",
+                   description="List the shipped networks (usable by name, importable from .cnn files) "
+                               "and where the examples are.")
     return parser
 
 
@@ -333,6 +336,13 @@ def cmd_ops(args) -> int:
     return 0
 
 
+def cmd_zoo(args) -> int:
+    from .zoo import table
+
+    sys.stdout.write(table())
+    return 0
+
+
 def _show_default(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -350,7 +360,7 @@ def cmd_fmt(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
-            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt}
+            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt, "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,7 +108,7 @@ def _choose_network(program, name: str | None):
                              else f"it defines: {', '.join(networks) or 'none'}")
         return networks[name]
     if not networks and not program.main.blocks:
-        raise NameError_(f"{program.path} defines nothing", program.main.span,
+        raise NameError_(f"{program.main.span.path} defines nothing", program.main.span,
                          hint="a network reads `network Name { input 3x224x224; ... }`")
     if not networks:
         raise NoNetwork(program)

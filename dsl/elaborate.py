@@ -122,7 +122,7 @@ class _Elaborator:
             raise NameError_(f"--input names no input of {net.name}: {', '.join(sorted(unused))}", net.name_span)
         self._warn_unused(frame)
         g = self.graph
-        g.graph.update(name=net.name, source=self.program.path, params=dict(frame.variables),
+        g.graph.update(name=net.name, source=self.program.main.span.source.path, params=dict(frame.variables),
                        inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
                        outputs={"output": flow, **self.outputs}, warnings=self.warnings)
         return g

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -40,8 +41,19 @@ def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
     return _parse(text, origin, "expr")
 
 
+def shown_path(origin: str) -> str:
+    """The name a source is reported under: a shipped network outside the working directory by its
+    shipped name (`resnet50.cnn`), never by its path in site-packages; anything else as given."""
+    if not origin.endswith(".cnn") or not os.path.isabs(origin):
+        return origin
+    from .loader import zoo_dir
+
+    path = Path(origin)
+    return path.name if path.parent == zoo_dir() else origin
+
+
 def _parse(text: str, origin: str, start: str):
-    source = Source(origin, text)
+    source = Source(shown_path(origin), text)
     _check_size(text, source)
     try:
         tree = parser().parse(text, start=start)

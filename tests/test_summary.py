@@ -8,6 +8,8 @@ import pytest
 import cnnc
 from cnnc import dsl
 from cnnc.cli import main
+from cnnc.summary import macs_text
+from conftest import ROOT
 
 FROZEN = """\
 block Unit(c) { conv(c, 3x3, pad=1, bias=false); batchnorm; relu }
@@ -125,3 +127,16 @@ def test_located_error_renders_before_the_traceback():
         "  hint: the input is too small for this layer; use a larger --input or less downsampling",
         "", ][:4] + [""]
     assert lines[5] == "raised by:" and __file__ in lines[6] and len(lines) == 8  # the caller's frame only
+
+
+def test_zoo_lists_the_shipped_networks(capsys):
+    assert main(["zoo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_name = {line.split()[0]: line for line in lines[1:13]}
+    assert sorted(by_name) == sorted(p.stem for p in (ROOT / "archs").glob("*.cnn"))
+    for name in by_name:
+        graph = dsl.build(name, networkx=False)
+        t = graph.graph["totals"]
+        assert by_name[name].split()[1:4] == [graph.graph["name"], f"{t['params']:,}", macs_text(t["macs"]).split()[0]]
+    assert by_name["resnet50"].split()[5:8] == ["50", "3x224x224", "ResNet-50:"]
+    assert lines[-1] == "Examples, one small file per construct: examples"
