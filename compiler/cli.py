@@ -12,6 +12,8 @@ import traceback
 from cnnc import __version__
 from cnnc.dsl.diagnostics import CnnError
 
+from .terminal import Progress, report
+
 EXAMPLES = """\
 examples:
   cnnc check archs/*.cnn
@@ -38,7 +40,7 @@ def _common(parser: argparse.ArgumentParser, many: bool = False) -> None:
     parser.add_argument("--input", metavar="CxHxW", help="override the input shape, e.g. 3x32x32 "
                         "(or NAME=CxHxW for a network with several inputs)")
     parser.add_argument("--network", metavar="NAME", help="which network, when a file defines several")
-    parser.add_argument("-q", "--no-warnings", action="store_true", help="do not print warnings")
+    parser.add_argument("-q", "--no-warnings", action="store_true", help="quiet: no warnings, no progress line")
     parser.add_argument("--limit", dest="limits", action="append", default=[], metavar="NAME=N",
                         help="raise (or lower) a resource limit, e.g. --limit max_nodes=1000000 "
                              "--limit max_tokens=2000000 (see README, Robustness)")
@@ -174,7 +176,7 @@ def _limits(pairs: list[str]):
 def _warn(args, graph) -> None:
     if not args.no_warnings:
         for warning in graph.graph.get("warnings", ()):
-            print(warning.render(), file=sys.stderr)
+            report(warning.render())
 
 
 def cmd_check(args) -> int:
@@ -190,7 +192,7 @@ def cmd_check(args) -> int:
             print(f"{path}: ok: a library of blocks ({names or 'none'})")
             continue
         except CnnError as error:
-            print(error.render(), file=sys.stderr)
+            report(error.render())
             status = 1
             continue
         _warn(args, graph)
@@ -244,7 +246,7 @@ def cmd_compile(args) -> int:
 
         for name in ("torch.onnx", "torch.onnx._internal.exporter._registration"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), Progress(f"exporting {out}", quiet=args.no_warnings):
             warnings.simplefilter("ignore")
             model = _export_model(args, graph)
             if args.format == "onnx":
@@ -292,7 +294,8 @@ def cmd_render(args) -> int:
     if output == "-":
         sys.stdout.write(dot.source)
         return 0
-    write(dot, output)
+    with Progress(f"drawing {output}", quiet=args.no_warnings):
+        write(dot, output)
     if not args.output:
         print(f"wrote {output}")
     return 0
@@ -368,10 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CnnError as error:
-        print(error.render(), file=sys.stderr)
+        report(error.render())
         return 1
     except UsageError as error:
-        print(f"cnnc: error: {error}", file=sys.stderr)
+        report(f"cnnc: error: {error}")
         return 1
     except KeyboardInterrupt:
         return 130
