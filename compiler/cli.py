@@ -23,6 +23,7 @@ examples:
   cnnc render archs/googlenet.cnn -o googlenet.svg
   cnnc render resnet50 -o resnet50.html         (interactive: click blocks open, search, details)
   cnnc explain lenet5 c3                       (the arithmetic behind a layer's figures)
+  cnnc diff resnet50 resnet101                 (layers, totals, checkpoint compatibility)
 """
 
 
@@ -100,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(explain)
     explain.add_argument("paths", nargs="*", metavar="PATH",
                          help="layer paths (conv1, layer1.0.conv2) or groups (layer1.0); default: every layer")
+
+    diff = sub.add_parser("diff", help="compare two networks: layers, totals, checkpoint compatibility",
+                          description="Compare network A with B: layers added, removed and changed (matched by "
+                                      "path), totals, and which of A's state_dict keys B loads unchanged. "
+                                      "Exit status 0: identical, 1: different, 2: trouble.")
+    diff.add_argument("a", metavar="A", help="a .cnn file or a shipped network name")
+    diff.add_argument("b", metavar="B", help="a .cnn file or a shipped network name")
+    for flag, side in (("", "both sides"), ("-a", "A only"), ("-b", "B only")):
+        diff.add_argument(f"--set{flag}", dest=f"params{flag.replace('-', '_')}", action="append", default=[],
+                          metavar="NAME=VALUE", help=f"override a network parameter ({side}; repeatable)")
+        diff.add_argument(f"--input{flag}", dest=f"input{flag.replace('-', '_')}", metavar="CxHxW",
+                          help=f"override the input shape ({side})")
+    diff.add_argument("--network-a", metavar="NAME", help="which network of A, when it defines several")
+    diff.add_argument("--network-b", metavar="NAME", help="which network of B, when it defines several")
+    diff.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("-q", "--no-warnings", action="store_true", help="do not print warnings")
+    diff.add_argument("--limit", dest="limits", action="append", default=[], metavar="NAME=N",
+                      help="raise (or lower) a resource limit (both sides)")
 
     sub.add_parser("ops", help="list the built-in layers and their arguments",
                    description="List the built-in layers, their arguments and defaults.")
@@ -316,6 +336,32 @@ def _render_html(args, output: str) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    """0 identical, 1 different, 2 trouble (as diff(1)): an error in either file is status 2."""
+    from cnnc import dsl
+
+    from .diff import FORMATS, compare
+
+    try:
+        graphs = []
+        for side in ("a", "b"):
+            params = {**_params(args.params), **_params(getattr(args, f"params_{side}"))}
+            shape = getattr(args, f"input_{side}") or args.input
+            graph = dsl.build(getattr(args, side), params=params, input=_input(shape),
+                              network=getattr(args, f"network_{side}"), limits=_limits(args.limits), networkx=False)
+            _warn(args, graph)
+            graphs.append(graph)
+        result = compare(*graphs)
+    except CnnError as error:
+        print(error.render(), file=sys.stderr)
+        return 2
+    except UsageError as error:
+        print(f"cnnc: error: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(FORMATS[args.format](result))
+    return 0 if result.identical else 1
+
+
 def cmd_explain(args) -> int:
     from .explain import explain
 
@@ -363,7 +409,7 @@ def cmd_fmt(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
-            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt, "zoo": cmd_zoo}
+            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt, "zoo": cmd_zoo, "diff": cmd_diff}
 
 
 def main(argv: list[str] | None = None) -> int:
