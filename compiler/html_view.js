@@ -545,7 +545,6 @@
   draw();
   fit();
   details();
-  window.addEventListener("resize", () => {});
   window.cnnc = {
     visible: () => [...view.byId.values()].filter((k) => k.kind === "node" || k.kind === "folded").map((k) => k.id),
     clusters: () => [...view.byId.values()].filter((k) => k.kind === "cluster" && k.data).map((k) => k.data.path),

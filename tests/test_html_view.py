@@ -18,7 +18,7 @@ import pytest
 import cnnc
 from cnnc import cli, diagram, dsl
 from cnnc.html_view import View, page
-from conftest import ROOT
+from conftest import ARCHS, EXAMPLES, ROOT, relative
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
@@ -151,6 +151,17 @@ def _side(browser) -> str:
     return browser.execute_script("return document.getElementById('side').innerText")
 
 
+SHIPPED = [relative(p) for p in ARCHS + EXAMPLES if "network " in p.read_text()]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_network_draws_at_its_default_depth(browser, pages, name):
+    _open(browser, pages(name))
+    model = diagram.build(dsl.build(name, networkx=False), depth=1)
+    assert set(browser.execute_script("return cnnc.visible()")) == set(model.shown)
+    assert browser.execute_script("return cnnc.overlaps()") == []
+
+
 def test_click_expands_and_folds_in_place_and_shows_details(browser, pages, shots):
     _open(browser, pages("resnet50"))
     assert "layer1.1" in browser.execute_script("return cnnc.visible()")  # Bottleneck(64, 1) x2, folded
@@ -235,6 +246,24 @@ def test_show_in_a_notebook_iframe(browser, tmp_path):
         assert "c1" in browser.execute_script("return cnnc.visible()")
     finally:
         browser.switch_to.default_content()
+
+
+def test_show_displays_in_a_jupyter_kernel(tmp_path):
+    """In a real kernel, cnnc.show displays the iframe (and returns None, so nothing shows twice)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('import cnnc\ncnnc.show("lenet5")'),
+                                               nbformat.v4.new_code_cell('cnnc.show("lenet5", depth=0) is None')])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    first, second = notebook.cells
+    (shown,) = first.outputs
+    assert shown.output_type == "display_data"
+    assert shown.data["text/html"].startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert "LeNet5" in shown.data["text/html"]
+    assert [o.output_type for o in second.outputs] == ["display_data", "execute_result"]
+    assert second.outputs[1].data["text/plain"] == "True"
 
 
 def test_ci_installs_the_browser():
