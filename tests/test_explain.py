@@ -114,6 +114,53 @@ def test_figures_equal_the_analysis(path):
         _, rf, jump = receptive(graph, node)
         assert (rf, jump) == (tuple(data["rf"]), tuple(data["jump"])), node
         assert fig.shape and all("\n" not in line for line in fig.shape)
+        assert explain_layer(graph, node).startswith(node + " · ")
+
+
+def _random_layer(rng, channels: int) -> str:
+    k = rng.randint(1, 5)
+    s, p, d = rng.randint(1, 3), rng.randint(0, k // 2), rng.randint(1, 2)
+    kind = rng.choice(["conv", "conv", "maxpool", "avgpool", "deconv", "upsample", "subsample"])
+    if kind == "conv":
+        g = rng.choice([g for g in (1, 2, 4) if channels % g == 0])
+        out = g * rng.randint(1, 4)
+        return f"conv({out}, {k}x{rng.randint(1, 5)}, stride={s}, pad={p}, dilation={d}, groups={g}, " \
+               f"bias={rng.choice(['true', 'false'])})"
+    if kind == "maxpool":
+        return f"maxpool({k}x{k}, stride={s}, pad={p}, dilation={d}, ceil={rng.choice(['true', 'false'])})"
+    if kind == "avgpool":
+        return f"avgpool({k}x{k}, stride={s}, pad={p}, ceil={rng.choice(['true', 'false'])})"
+    if kind == "deconv":
+        return f"deconv({rng.randint(1, 6)}, {k}x{k}, stride={s}, pad={min(p, k - 1)}, output_pad={rng.randint(0, s - 1)})"
+    if kind == "upsample":
+        return "upsample(2)"
+    return f"subsample({k}x{k})"
+
+
+def test_random_windows_explain_the_analysis_figures(tmp_path):
+    """Strides, paddings, dilations, ceil mode and groups drawn at random: every explained size,
+    count and receptive field equals the analysis' (which equals torch's, tests/test_properties.py)."""
+    import random
+
+    rng = random.Random(15)
+    checked = 0
+    for case in range(300):
+        channels, size = rng.choice([4, 8]), rng.randint(9, 40)
+        layers = "; ".join(_random_layer(rng, channels) for _ in range(rng.randint(1, 3)))
+        path = tmp_path / f"case{case}.cnn"
+        path.write_text(f"network N {{ input {channels}x{size}x{size + rng.randint(0, 5)}; {layers}; flatten }}")
+        try:
+            graph = dsl.build(str(path), networkx=False)
+        except dsl.CnnError:
+            continue  # too small an input, a pad over half a kernel...: not this test's business
+        for node, data in graph.nodes(data=True):
+            fig, _ = layer_figures(graph, node)
+            assert fig.out == tuple(data["shape"]), (path.read_text(), node)
+            assert (fig.params_value, fig.macs_value) == (data["params"], data["macs"]), (path.read_text(), node)
+            assert receptive(graph, node)[1:] == (tuple(data["rf"]), tuple(data["jump"])), (path.read_text(), node)
+            explain_layer(graph, node)
+            checked += 1
+    assert checked > 600
 
 
 def test_generic_ops_are_shape_preserving_and_free(cnn_file):
