@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("zoo", help="list the shipped networks: name, params, MACs, depth, description",
                    description="List the shipped networks (usable by name, importable from .cnn files) "
                                "and where the examples are.")
+
+    sub.add_parser("lsp", help="run the language server on standard input/output (for editors)",
+                   description="Run the cnn language server (Language Server Protocol over stdio): "
+                               "diagnostics, hover, go to definition, references, completion, symbols, "
+                               "formatting. Editors start it; see README, Editing .cnn files.")
     return parser
 
 
@@ -408,8 +413,16 @@ def cmd_fmt(args) -> int:
     return run_fmt(args.files, check=args.check, diff=args.diff)
 
 
+def cmd_lsp(args) -> int:
+    from .lsp import serve
+
+    serve()
+    return 0
+
+
 COMMANDS = {"check": cmd_check, "summary": cmd_summary, "compile": cmd_compile, "render": cmd_render,
-            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt, "zoo": cmd_zoo, "diff": cmd_diff}
+            "ops": cmd_ops, "explain": cmd_explain, "fmt": cmd_fmt, "zoo": cmd_zoo, "diff": cmd_diff,
+            "lsp": cmd_lsp}
 
 
 def main(argv: list[str] | None = None) -> int:
