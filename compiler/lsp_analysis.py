@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnnc.dsl import ast
-from cnnc.dsl.diagnostics import CnnError, ParseError, Span, Warning_
+from cnnc.dsl.diagnostics import CnnError, ParseError, Source, Span, Warning_
 
 MAX_PROBLEMS = 100
 _TOP = re.compile(r"^(?:block|network|import)\b", re.M)
@@ -99,7 +99,7 @@ def _parse(text: str, path: str, result: Analysis) -> ast.Module | None:
         imports += module.imports
         blocks += module.blocks
         networks += module.networks
-    return ast.Module(Span(None, 1, 1, 1, 1), tuple(imports), tuple(blocks), tuple(networks))
+    return ast.Module(Span(Source(path, text), 1, 1, 1, 1), tuple(imports), tuple(blocks), tuple(networks))
 
 
 # ---- imports and definitions, each on its own -------------------------------------------------
