@@ -39,6 +39,11 @@ FIGURES = {
     "resnet34": (21_797_672, None, (1000,)),
     "resnet101": (44_549_160, None, (1000,)),
     "resnet152": (60_192_808, None, (1000,)),
+    "resnext50_32x4d": (25_028_904, 4_230_479_872, (1000,)),
+    "squeezenet1_1": (1_235_496, 387_747_520, (1000,)),     # at its declared 227x227
+    "mobilenet_v2": (3_504_872, 300_774_272, (1000,)),
+    "densenet121": (7_978_856, 2_834_161_664, (1000,)),
+    "inception_v3": (27_161_264, 5_713_216_096, (1000,)),    # 299x299; params include AuxLogits
 }
 
 _CACHE = {}
@@ -281,6 +286,9 @@ def test_golden_summary(name, capsys):
     assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
 
 
+AUX = {"googlenet": 13_378_280, "inception_v3": 27_161_264}   # README shows main params (with aux)
+
+
 # torchvision's "GFLOPS" column (docs.pytorch.org/vision/stable/models.html), which counts MACs
 TORCHVISION_GFLOPS = {"vgg11": 7.61, "vgg13": 11.31, "vgg16": 15.47, "vgg19": 19.63, "resnet18": 1.81,
                       "resnet34": 3.66, "resnet50": 4.09, "resnet101": 7.8, "resnet152": 11.51}
@@ -289,6 +297,71 @@ TORCHVISION_GFLOPS = {"vgg11": 7.61, "vgg13": 11.31, "vgg16": 15.47, "vgg19": 19
 @pytest.mark.parametrize("name", sorted(TORCHVISION_GFLOPS))
 def test_macs_match_torchvisions_gflops_column(name):
     assert round(build(name).graph["totals"]["macs"] / 1e9, 2) == TORCHVISION_GFLOPS[name]
+
+
+# torchvision 0.29's builders (weights=None): parameter count (= the weights' meta["num_params"]) and
+# the weights' meta["_ops"] (GMACs at the weights' crop size), read from torchvision; each zoo file
+# writes its family members with --set.
+# torchvision name: (zoo file, --set parameters, input or None for the file's own, params, _ops)
+TORCHVISION_FAMILIES = {
+    "resnext50_32x4d": ("resnext50_32x4d", {}, None, 25_028_904, 4.23),
+    "resnext101_32x8d": ("resnext50_32x4d", {"layers": (3, 4, 23, 3), "width_per_group": 8}, None,
+                         88_791_336, 16.414),
+    "resnext101_64x4d": ("resnext50_32x4d", {"layers": (3, 4, 23, 3), "groups": 64}, None, 83_455_272, 15.46),
+    "wide_resnet50_2": ("resnext50_32x4d", {"groups": 1, "width_per_group": 128}, None, 68_883_240, 11.398),
+    "wide_resnet101_2": ("resnext50_32x4d", {"layers": (3, 4, 23, 3), "groups": 1, "width_per_group": 128},
+                         None, 126_886_696, 22.753),
+    "squeezenet1_1": ("squeezenet1_1", {}, "3x224x224", 1_235_496, 0.349),
+    "squeezenet1_0": ("squeezenet1_1", {"stem": (96, 7), "config": (
+        "M", (16, 64), (16, 64), (32, 128), "M", (32, 128), (48, 192), (48, 192), (64, 256), "M", (64, 256))},
+        "3x224x224", 1_248_424, 0.819),
+    "mobilenet_v2": ("mobilenet_v2", {}, None, 3_504_872, 0.301),
+    "densenet121": ("densenet121", {}, None, 7_978_856, 2.834),
+    "inception_v3": ("inception_v3", {}, None, 27_161_264, 5.713),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_FAMILIES))
+def test_counts_equal_torchvisions_builders(name):
+    """Parameters equal torchvision's; MACs equal its `_ops` figure to the digits it gives."""
+    file, params, input, tv_params, tv_ops = TORCHVISION_FAMILIES[name]
+    graph = dsl.build(f"archs/{file}.cnn", params=params, input=input)
+    assert graph.graph["totals"]["trainable_params"] == tv_params
+    assert round(graph.graph["totals"]["macs"] / 1e9, 3) == tv_ops
+
+
+@pytest.mark.parametrize("name, paths", [
+    ("resnext50_32x4d", ["layer1.0.downsample.0", "layer4.2.conv2", "fc"]),
+    ("squeezenet1_1", ["features.0", "features.3.squeeze", "features.12.expand3x3", "classifier.1"]),
+    ("mobilenet_v2", ["features.0.0", "features.1.conv.0.0", "features.1.conv.1", "features.2.conv.3",
+                      "features.17.conv.2", "features.18.1", "classifier.1"]),
+    ("densenet121", ["features.conv0", "features.denseblock3.denselayer24.conv2",
+                     "features.transition3.conv", "features.norm5", "classifier"]),
+    ("inception_v3", ["Conv2d_1a_3x3.conv", "Mixed_5b.branch_pool.bn", "Mixed_7c.branch3x3dbl_3b.conv",
+                      "AuxLogits.conv1.conv", "AuxLogits.fc", "fc"]),
+])
+def test_torchvision_module_paths(name, paths):
+    """A few of torchvision's module paths, checked without torchvision (the strict state_dict
+    load in test_torchvision_compat.py checks them all)."""
+    graph = build(name)
+    for path in paths:
+        assert graph.nodes[path]["params"] > 0, path
+
+
+def test_resnext_groups_and_widths():
+    graph = build("resnext50_32x4d")
+    conv = graph.nodes["layer1.0.conv2"]
+    assert (conv["args"]["groups"], conv["shape"][0]) == (32, 128)   # 32 groups of 4 channels
+    assert graph.nodes["layer4.0.conv2"]["shape"] == (1024, 7, 7)
+
+
+def test_densenet_channels_grow_by_k():
+    graph = build("densenet121")
+    concats = [graph.nodes[n]["shape"][0] for n, d in graph.nodes(data=True) if d["op"] == "concat"]
+    assert len(concats) == 6 + 12 + 24 + 16
+    assert concats[:6] == [96, 128, 160, 192, 224, 256] and concats[-1] == 1024
+    assert graph.nodes["features.transition1.conv"]["shape"] == (128, 56, 56)
+    assert graph.nodes["features.transition1.pool"]["shape"] == (128, 28, 28)
 
 
 def test_readme_zoo_table_matches_the_files():
@@ -301,7 +374,8 @@ def test_readme_zoo_table_matches_the_files():
         graph, number = build(name), lambda text: int(text.replace(",", ""))
         totals = graph.graph["totals"]
         assert shape == "x".join(map(str, graph.graph["inputs"]["input"])), name
-        assert number(params) == (totals["main_params"] if name == "googlenet" else totals["trainable_params"])
+        assert number(params) == (totals["main_params"] if name in AUX else totals["trainable_params"])
         assert number(macs) == totals["macs"], name
         assert int(lines) == len(code_lines(name)), name
-    assert "with aux heads 13,378,280" in section
+    for name, with_aux in AUX.items():
+        assert f"with aux heads {with_aux:,}" in section, name
