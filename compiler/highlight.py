@@ -52,3 +52,55 @@ class CnnLexer(RegexLexer):
         ],
     }
 
+
+
+def textmate_grammar() -> dict:
+    """The TextMate grammar of editors/vscode (same categories as CnnLexer; op names from the op table).
+
+    Regenerate the shipped file after adding an op:
+        python -m cnnc.highlight > editors/vscode/syntaxes/cnn.tmLanguage.json
+    """
+    ops = "|".join(sorted(LAYER_OPS, key=lambda name: (-len(name), name)))
+    name = r"[A-Za-z_][A-Za-z0-9_]*"
+    return {
+        "$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
+        "name": "cnn",
+        "scopeName": "source.cnn",
+        "fileTypes": ["cnn"],
+        "patterns": [{"include": "#main"}],
+        "repository": {"main": {"patterns": [
+            {"name": "comment.line.number-sign.cnn", "match": "#.*$"},
+            {"name": "string.quoted.double.cnn", "match": '"[^"\\n]*"'},
+            {"match": rf"\b(block|network)\s+({name})",
+             "captures": {"1": {"name": "keyword.declaration.cnn"}, "2": {"name": "entity.name.type.cnn"}}},
+            {"match": rf"(->)\s*({name})",
+             "captures": {"1": {"name": "keyword.operator.arrow.cnn"}, "2": {"name": "variable.other.definition.cnn"}}},
+            {"match": rf"(@)({name})",
+             "captures": {"1": {"name": "keyword.operator.reference.cnn"}, "2": {"name": "variable.other.reference.cnn"}}},
+            {"match": rf"\b({name})\s*(:)(?!\s*[0-9])",
+             "captures": {"1": {"name": "entity.name.label.cnn"}, "2": {"name": "punctuation.separator.label.cnn"}}},
+            {"match": rf"\b({name})\s*(=)(?!=)",
+             "captures": {"1": {"name": "variable.parameter.cnn"}, "2": {"name": "keyword.operator.assignment.cnn"}}},
+            {"name": "keyword.other.cnn", "match": r"\b(import|input|output)\b"},
+            {"name": "keyword.control.cnn", "match": r"\b(repeat|for|in|if|else)\b"},
+            {"name": "keyword.control.merge.cnn", "match": r"\b(concat|add)\b"},
+            {"name": "keyword.operator.logical.cnn", "match": r"\b(and|or|not)\b"},
+            {"name": "constant.language.boolean.cnn", "match": r"\b(true|false)\b"},
+            {"name": "constant.language.word.cnn", "match": r"\b(" + "|".join(sorted(WORDS)) + r")\b"},
+            {"name": "support.function.builtin.cnn", "match": rf"\b({ops})\b"},
+            {"name": "entity.name.function.block.cnn", "match": r"\b[A-Z][A-Za-z0-9_]*\b"},
+            {"name": "variable.other.cnn", "match": rf"\b{name}\b"},
+            {"name": "constant.numeric.size.cnn", "match": r"\b[0-9]+(x[0-9]+)+\b"},
+            {"name": "constant.numeric.float.cnn",
+             "match": r"\b[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?|\b[0-9]+[eE][-+]?[0-9]+\b|\.[0-9]+([eE][-+]?[0-9]+)?"},
+            {"name": "constant.numeric.integer.cnn", "match": r"\b[0-9]+\b"},
+            {"name": "keyword.operator.cnn", "match": r"==|!=|<=|>=|//|[-+*/%<>=|.]"},
+            {"name": "punctuation.cnn", "match": r"[(){}\[\],;:]"},
+        ]}},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(textmate_grammar(), indent=2))
