@@ -1,6 +1,6 @@
 """`cnnc explain`: the arithmetic behind every figure of a layer, with the numbers substituted.
 
-    c1 · conv(6, 5x5) · archs/lenet5.cnn:14
+    c1 · conv 5x5, 6 · archs/lenet5.cnn:14
       input     1x32x32
       output    6x28x28
                 out = (in + 2p − f)/s + 1
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from cnnc.dsl.diagnostics import CnnError, NameError_, closest
 from cnnc.dsl.expressions import show
-from cnnc.dsl.ops import OPS, REQUIRED
+from cnnc.dsl.ops import OPS, WORDS
+
+from .diagram_labels import label
 
 from .explain_ops import MINUS, TIMES, Figures, dims, figures, num
 
@@ -35,32 +37,11 @@ def inputs(graph, node) -> list:
     return [source for source, _, _ in edges]
 
 
-def call_text(op: str, args: dict) -> str:
-    """`conv(64, 3x3, stride=2, pad=1, bias=false)`: required arguments first, then those that differ
-    from their defaults."""
+def args_text(op: str, args: dict) -> str:
+    """Every argument of a layer as the analysis holds it (defaults applied): `out=64, kernel=3x3, ...`."""
     spec = OPS.get(op)
-    if spec is None:
-        return op
-    parts = []
-    for arg in spec.args:
-        value = args.get(arg.name)
-        if arg.default is REQUIRED:
-            parts.append(_value(value, arg.name))
-        elif value != _normal(arg):
-            parts.append(f"{arg.name}={_value(value, arg.name)}")
-    return f"{op}({', '.join(parts)})" if parts else op
-
-
-def _normal(arg):
-    """A default as the op table normalises it (1 -> (1, 1) for pairs)."""
-    default = arg.default
-    if arg.kind.startswith("pair") and isinstance(default, int) and not isinstance(default, bool):
-        return (default, default)
-    if arg.kind == "padding" and isinstance(default, int):
-        return (default, default)
-    if arg.kind.startswith("float") and isinstance(default, (int, float)) and not isinstance(default, bool):
-        return float(default)
-    return default
+    names = [a.name for a in spec.args] if spec is not None else list(args)
+    return ", ".join(f"{name}={_value(args[name], name)}" for name in names if name in args)
 
 
 def _value(value, name: str = "") -> str:
@@ -68,8 +49,14 @@ def _value(value, name: str = "") -> str:
         return dims(value) if name in ("kernel", "size") or value[0] != value[1] else str(value[0])
     if name == "table" and isinstance(value, tuple):
         return f"<{len(value)} rows>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:.6g}"
+    if isinstance(value, str) and value in WORDS:
+        return value
     return show(value, 60)
 
 
@@ -143,7 +130,7 @@ def explain_layer(graph, path: str) -> str:
     data = graph.nodes[path]
     fig, ins = layer_figures(graph, path)
     rf_text, _, _ = receptive(graph, path)
-    head = f"{path} {TIMES} {call_text(data['op'], data['args'])} {TIMES} {where(graph, path)}"
+    head = f"{path} {TIMES} {label(data)} {TIMES} {where(graph, path)}"
     lines = head.split("\n")
     rows = []
     if ins:

@@ -524,12 +524,13 @@
     }
     const members = el.data.members, path = members.includes(state.member) ? state.member : members[0];
     const n = D.nodes[path];
-    let h = "<h2>" + esc(path) + "</h2><div><b>" + esc(n.call) + "</b></div>";
+    let h = "<h2>" + esc(path) + "</h2><div><b>" + esc(n.label) + "</b></div>";
     if (members.length > 1) {
       h += "<div class='members'>drawn as one node: " + members.map((m) => '<a data-path="' + esc(m) + '"' +
         (m === path ? ' class="current"' : "") + ">" + esc(m) + "</a>").join(", ") + "</div>";
     }
-    h += "<table><tr><td>output</td><td>" + esc(n.shape) + "</td></tr><tr><td>params</td><td>" + fmt(n.params) +
+    h += "<table><tr><td>op</td><td>" + esc(n.op) + "</td></tr>" + (n.args ? "<tr><td>arguments</td><td>" +
+      esc(n.args) + "</td></tr>" : "") + "<tr><td>output</td><td>" + esc(n.shape) + "</td></tr><tr><td>params</td><td>" + fmt(n.params) +
       "</td></tr><tr><td>MACs</td><td>" + fmt(n.macs) + "</td></tr><tr><td>receptive field</td><td>" + n.rf[0] + "x" +
       n.rf[1] + "</td></tr></table>";
     h += "<h3>how these figures arise</h3><pre class='explain'>" + esc(n.explain) + "</pre>";

@@ -19,7 +19,7 @@ from cnnc.dsl.ops import OPS
 
 from . import diagram
 from .diagram_labels import label as op_label
-from .explain import call_text as layer_call, explain_layer
+from .explain import args_text, explain_layer
 from .graphviz_backend import COLOURS, DEFAULT_DEPTH, SIDE, TERMINAL, EDGE, call_text, human, shape_text
 
 ASSETS = Path(__file__).resolve().parent
@@ -104,7 +104,7 @@ def _node(graph, node, data, full, run_of, sources) -> dict:
         sources.setdefault(entry.span.path, entry.span.source.text)
         scope.append({"path": entry.path, "call": f"{entry.block}({_named(entry)})", "at": _at(entry.span),
                       "run": run_of.get(entry.path)})
-    return {"op": data["op"], "call": layer_call(data["op"], data["args"]), "label": op_label(data),
+    return {"op": data["op"], "args": args_text(data["op"], data["args"]), "label": op_label(data),
             "shape": shape_text(data["shape"]), "params": data["params"], "macs": data["macs"],
             "rf": list(data["rf"]), "at": _at(span), "scope": scope, "shown": full.where[node],
             "explain": explain_layer(graph, node)}

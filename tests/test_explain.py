@@ -165,8 +165,9 @@ def test_random_windows_explain_the_analysis_figures(tmp_path):
 
 def test_generic_ops_are_shape_preserving_and_free(cnn_file):
     """What GENERIC claims, checked on a layer of each such op."""
+    calls = {"channel_shuffle": "channel_shuffle(2)", "stochastic_depth": "stochastic_depth(0.1)"}  # required args
     for op in sorted(GENERIC - {"input"}):
-        graph = dsl.build(cnn_file(f"network N {{ input 4x8x8; x: {op} }}"), networkx=False)
+        graph = dsl.build(cnn_file(f"network N {{ input 4x8x8; x: {calls.get(op, op)} }}"), networkx=False)
         data = graph.nodes["x"]
         assert data["shape"] == (4, 8, 8) and data["params"] == data["buffers"] == data["macs"] == 0, op
         fig, _ = layer_figures(graph, "x")

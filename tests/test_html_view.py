@@ -175,7 +175,8 @@ def test_click_expands_and_folds_in_place_and_shows_details(browser, pages, shot
     side = _side(browser)
     rf = dsl.build("resnet50", networkx=False).nodes["layer1.1.conv2"]["rf"]
     assert rf == (27, 27)
-    for text in ["layer1.1.conv2", "conv(64, 3x3, pad=1, bias=false)", "drawn as one node", "64x56x56",
+    for text in ["layer1.1.conv2", "conv 3x3, 64", "drawn as one node", "64x56x56",
+                 "out=64, kernel=3x3, stride=1, pad=1, dilation=1, groups=1, bias=false",
                  "36,864", "115,605,504", "27x27",
                  "H = W = (56 + 2·1 − 3)/1 + 1 = 56", "3·3·64·64 = 36,864   (no bias)",
                  "RF        19 + (3 − 1)·4 = 27; jump 4·1 = 4",
