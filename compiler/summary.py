@@ -218,7 +218,7 @@ def check_line(graph) -> str:
     t = graph.graph["totals"]
     outputs = ", ".join(shape_text(graph.nodes[node]["shape"]) + ("" if name == "output" else f" ({name})")
                         for name, node in graph.graph["outputs"].items())
-    return (f"{graph.graph['source']}: ok: {graph.graph['name']}: {t['trainable_params']:,} params, "
+    return (f"{graph.graph['source']}: ok: {graph.graph['name']}: {t['params']:,} params, "
             f"{macs_text(t['macs'])} -> {outputs}")
 
 
