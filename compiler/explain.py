@@ -79,7 +79,9 @@ def receptive(graph, node) -> tuple[str, tuple, tuple]:
         start = [num(rf[0]), num(rf[1])]
     else:
         rf = tuple(max(s["rf"][i] for s in sources) for i in range(2))
-        jump = tuple(max(s["jump"][i] for s in sources) for i in range(2))
+        # as the analysis: a broadcast branch (a Cx1x1 gate) does not set the spacing of the pixels
+        full = [s for s in sources if tuple(s["shape"]) == tuple(data["shape"])] or sources
+        jump = tuple(max(s["jump"][i] for s in full) for i in range(2))
         start = [f"max({', '.join(num(s['rf'][i]) for s in sources)})" for i in range(2)]
     in_shapes = [s["shape"] for s in sources]
     window = OPS[data["op"]].window(data["args"], in_shapes) if data["op"] in OPS else None
