@@ -10,8 +10,9 @@ The layout (docs/design.md has the reasons):
 - Line breaks between statements are the author's: a row of a paper's table stays one line, and
   fmt never joins or splits statements. Statements sharing a line are separated by `;` and two
   spaces. A `;` at the end of a line, before `}`, or repeated, is dropped.
-- A `{` never starts a line; neither does `else` or the `|` between branches (unless a comment
-  sits before it). A body that spans lines has its `{` last on its line and its `}` first on its own.
+- A `{` that opens a body never starts a line; neither does `else` (unless a comment sits before
+  it). A line that starts with the `|` of a merge is placed so that its branch lines up with the
+  merge's first branch. A body that spans lines has its `{` last on its line and its `}` first.
 - Four spaces per level of nesting. A line that continues an open `(` or `[` is indented one level
   when the bracket ends its line, and aligned just after the bracket otherwise.
 - One space around binary operators, `->`, `|`, and the `=` of a parameter default; none around
@@ -60,6 +61,8 @@ class Tok:
     unary: bool = False
     param_eq: bool = False
     statement: bool = False  # a `{` that starts a statement (a bare group), not a header's body
+    first_branch: "Tok | None" = None  # on the first token of a merge's later branch
+    branch_head: bool = False           # the first token of a merge's first branch
 
 
 @dataclass(eq=False)
@@ -86,9 +89,17 @@ def format_with_map(text: str, path: str = "<string>") -> tuple[str, dict[tuple[
     """The formatted text, and a map from each token's original (line, column) to its new line."""
     module = parse(text, path)  # the located syntax error, if any, before anything else
     tokens = _tokens(text)
-    starts = _statement_braces(module)
+    starts, branches = _statement_braces(module)
+    by_place = {}
     for tok in tokens:
-        tok.statement = tok.value == "{" and (tok.line, tok.start - text.rfind("\n", 0, tok.start)) in starts
+        place = (tok.line, tok.start - text.rfind("\n", 0, tok.start))
+        by_place[place] = tok
+        tok.statement = tok.value == "{" and place in starts
+    for later, first in branches.items():  # `| branch`: the first branch of its merge
+        tok = by_place.get(later)
+        if tok is not None and first in by_place:
+            tok.first_branch = by_place[first]
+            by_place[first].branch_head = True
     items = _items(text, tokens)
     kept = [t for t in items if isinstance(t, Tok)]
     lines = _lines(items)
@@ -108,21 +119,26 @@ def _tokens(text: str) -> list[Tok]:
     return toks
 
 
-def _statement_braces(module) -> set[tuple[int, int]]:
-    """Where the unlabelled groups `{ ... }` that are statements of their own begin."""
+def _statement_braces(module) -> tuple[set, dict]:
+    """Where the unlabelled groups `{ ... }` that are statements of their own begin; and for every
+    later branch of a merge, where its merge's first branch begins."""
     from . import ast
 
-    found, stack = set(), [module]
+    found, branches, stack = set(), {}, [module]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Statement) and node.label is None and isinstance(node.item, ast.Seq):
             found.add((node.item.span.line, node.item.span.column))
+        if isinstance(node, ast.Merge) and node.branches:
+            first = node.branches[0].span
+            for branch in node.branches[1:]:
+                branches[(branch.span.line, branch.span.column)] = (first.line, first.column)
         for value in vars(node).values():
             if isinstance(value, ast.Node):
                 stack.append(value)
             elif isinstance(value, tuple):
                 stack.extend(v for v in value if isinstance(v, ast.Node))
-    return found
+    return found, branches
 
 
 def _annotate(toks: list[Tok]) -> None:
@@ -272,7 +288,7 @@ def _joins(items: list) -> list:
 def _glued(prev: Tok, tok: Tok) -> bool:
     if tok.value == "{":
         return not tok.statement
-    if tok.value in ("else", "|", ",", "=", ";"):
+    if tok.value in ("else", ",", "=", ";"):
         return True
     return _space(prev, tok) == "" and prev.value not in ("(", "[") and tok.value not in (")", "]")
 
@@ -417,7 +433,7 @@ def _structure(lines: list[Line], source: str) -> list[Laid]:
         item = Laid(line)
         laid.append(item)
         if line.blank:
-            owner = id(stack[-1][0]) if stack else 0
+            owner = _body(stack)
             blank_count[owner] = blank_count.get(owner, 0) + 1
             continue
         toks = line.tokens
@@ -425,7 +441,7 @@ def _structure(lines: list[Line], source: str) -> list[Laid]:
         while k < len(toks) and toks[k].value in _CLOSERS and stack:
             stack.pop()
             k += 1
-        owner = id(stack[-1][0]) if stack else 0
+        owner = _body(stack)  # continuation lines belong to the run of their statement's body
         item.run = (owner, blank_count.get(owner, 0))
         item.opener = stack[-1] if stack else None
         for position, tok in enumerate(toks[k:], k):
@@ -439,6 +455,10 @@ def _structure(lines: list[Line], source: str) -> list[Laid]:
     return laid
 
 
+def _body(stack: list) -> int:
+    return next((id(entry[0]) for entry in reversed(stack) if entry[0].value == "{"), 0)
+
+
 def _cells(item: Laid, text: str) -> None:
     line = item.line
     toks = line.tokens
@@ -449,13 +469,14 @@ def _cells(item: Laid, text: str) -> None:
     first = 2 if 2 in stops_at else 0
     if len(toks) > first + 2 and toks[first].type == "NAME" and toks[first + 1].value == "(":
         _arg_cells(text, toks, first, stops_at)
-    depth, statement = 0, 0
+    depth, lowest, statement = 0, 0, 0  # a continuation line reaches its statement's level below 0
     for position, tok in enumerate(toks):
         if tok.value in _OPENERS:
             depth += 1
         elif tok.value in _CLOSERS:
             depth -= 1
-        elif tok.value == ";" and depth == 0 and position + 1 < len(toks):
+            lowest = min(lowest, depth)
+        elif tok.value == ";" and depth == lowest and position + 1 < len(toks):
             statement += 1
             nxt = toks[position + 1]
             stops_at[position + 1] = Stop(("stmt", statement), 2, 0, False, _gap_width(text, tok, nxt) > 2,
@@ -592,7 +613,11 @@ def _indent(laid: list[Laid]) -> bool:
         if line.blank or line.raw:
             continue
         entry = item.opener
-        if entry is None:
+        bar = len(line.tokens) > 1 and line.tokens[0].value == "|"
+        head = line.tokens[1].first_branch if bar else None
+        if head is not None and id(head) in columns:  # `| {` under its merge's first branch
+            indent = max(0, columns[id(head)] - 2)
+        elif entry is None:
             indent = 0
         elif entry[2]:  # visual: just after the bracket
             indent = columns.get(id(entry[0]), laid[entry[1]].indent + 4)
@@ -610,6 +635,8 @@ def _indent(laid: list[Laid]) -> bool:
             at = text.find(tok.value, max(search, column))
             if tok.value in _OPENERS:
                 columns[id(tok)] = at + 1
+            if tok.branch_head:
+                columns[id(tok)] = at
             search = at + len(tok.value)
     return changed
 

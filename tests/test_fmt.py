@@ -66,11 +66,17 @@ def test_formatting_keeps_the_meaning_of_every_shipped_file(tmp_path, monkeypatc
 
 
 def _unformat(text: str) -> str:
-    """The same program laid out carelessly: code's runs of spaces collapsed, `;` at line ends."""
+    """The same program laid out carelessly: code's runs of spaces collapsed, and a `;` after each
+    line that ends a statement (the next code line starts a new one)."""
+    rows = text.split("\n")
+    codes = [row.partition("#")[0].strip() if '"' not in row else row.strip() for row in rows]
     out = []
-    for line in text.split("\n"):
-        code, sep, comment = line.partition("#")
-        if code.strip() and not code.rstrip().endswith(("{", "(", "[", ",")):
+    for index, row in enumerate(rows):
+        code, sep, comment = row.partition("#") if '"' not in row else (row, "", "")
+        following = next((c for c in codes[index + 1:] if c), "")
+        ends = re.search(r"[A-Za-z0-9_)\]}]$", code.strip()) and not re.search(r"\b(and|or|not|in)$", code.strip())
+        starts = re.match(r"[A-Za-z_@{}]", following) and not re.match(r"(and|or|in|else|not)\b", following)
+        if code.strip() and ends and (starts or not following):
             code = code.rstrip() + " ;"
         out.append(re.sub(r"(?<=\S) {2,}", " ", code) + sep + comment)
     return "\n".join(out)
@@ -214,10 +220,16 @@ def test_comments_stay_in_place():
         "    input 3x8x8  # after code\n\n    relu\n    # before the brace\n}\n# tail\n")
 
 
-def test_braces_else_and_bars_join_the_line_before():
-    text = "network N\n{\n input 3x8x8\n add { relu }\n | { relu }\n if true { relu }\n else { relu }\n}\n"
+def test_braces_and_else_join_the_line_before():
+    text = "network N\n{\n input 3x8x8\n add { relu } |\n { relu }\n if true { relu }\n else { relu }\n}\n"
     assert format_source(text) == ("network N {\n    input 3x8x8\n    add { relu } | { relu }\n"
                                    "    if true { relu } else { relu }\n}\n")
+
+
+def test_a_bar_that_starts_a_line_lines_its_branch_up_with_the_first():
+    text = "network N {\ninput 3x8x8\n  concat { relu }\n| { relu }\n    |b: { relu }\n}\n"
+    assert format_source(text) == ("network N {\n    input 3x8x8\n    concat { relu }\n"
+                                   "         | { relu }\n         | b: { relu }\n}\n")
 
 
 def test_a_body_that_spans_lines_opens_and_closes_on_its_own_lines():
