@@ -24,7 +24,8 @@ network Frozen {
 
 
 @pytest.mark.parametrize("name, layers", [("vgg16", 16), ("googlenet", 22), ("resnet50", 50),
-                                          ("resnet18", 18), ("alexnet", 8), ("vgg19", 19)])
+                                          ("resnet18", 18), ("alexnet", 8), ("vgg19", 19),
+                                          ("densenet121", 121), ("resnet152", 152)])
 def test_depth_is_the_papers_figure(name, layers):
     """Weighted layers on the longest path: the number in the network's name (AlexNet: 5 conv + 3 fc)."""
     assert dsl.build(name, networkx=False).graph["totals"]["depth"] == layers
