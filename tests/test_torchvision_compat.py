@@ -47,6 +47,7 @@ MODERN = [
     ("mobilenet_v2", None, {"dropout": 0.0}, {"dropout": 0.0}, 224, 64),
     ("densenet121", None, {}, {}, 224, 64),
     ("inception_v3", None, {"dropout": 0.0}, {"dropout": 0.0}, 299, 299),
+    ("mnasnet1_0", None, {"dropout": 0.0}, {"dropout": 0.0}, 224, 64),
 ]
 
 
@@ -87,6 +88,9 @@ FAMILY = [
     ("wide_resnet101_2", "resnext50_32x4d", {"layers": (3, 4, 23, 3), "groups": 1, "width_per_group": 128}),
     ("squeezenet1_0", "squeezenet1_1", {"stem": (96, 7), "config": (
         "M", (16, 64), (16, 64), (32, 128), "M", (32, 128), (48, 192), (48, 192), (64, 256), "M", (64, 256))}),
+    ("mnasnet0_5", "mnasnet1_0", {"depths": (16, 8, 16, 24, 40, 48, 96, 160)}),
+    ("mnasnet0_75", "mnasnet1_0", {"depths": (24, 16, 24, 32, 64, 72, 144, 240)}),
+    ("mnasnet1_3", "mnasnet1_0", {"depths": (40, 24, 32, 56, 104, 128, 248, 416)}),
 ]
 
 

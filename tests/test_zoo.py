@@ -44,6 +44,7 @@ FIGURES = {
     "mobilenet_v2": (3_504_872, 300_774_272, (1000,)),
     "densenet121": (7_978_856, 2_834_161_664, (1000,)),
     "inception_v3": (27_161_264, 5_713_216_096, (1000,)),    # 299x299; params include AuxLogits
+    "mnasnet1_0": (4_383_312, 314_415_872, (1000,)),
 }
 
 _CACHE = {}
@@ -318,6 +319,10 @@ TORCHVISION_FAMILIES = {
     "mobilenet_v2": ("mobilenet_v2", {}, None, 3_504_872, 0.301),
     "densenet121": ("densenet121", {}, None, 7_978_856, 2.834),
     "inception_v3": ("inception_v3", {}, None, 27_161_264, 5.713),
+    "mnasnet1_0": ("mnasnet1_0", {}, None, 4_383_312, 0.314),
+    "mnasnet0_5": ("mnasnet1_0", {"depths": (16, 8, 16, 24, 40, 48, 96, 160)}, None, 2_218_512, 0.104),
+    "mnasnet0_75": ("mnasnet1_0", {"depths": (24, 16, 24, 32, 64, 72, 144, 240)}, None, 3_170_208, 0.215),
+    "mnasnet1_3": ("mnasnet1_0", {"depths": (40, 24, 32, 56, 104, 128, 248, 416)}, None, 6_282_256, 0.526),
 }
 
 
@@ -337,6 +342,8 @@ def test_counts_equal_torchvisions_builders(name):
                       "features.17.conv.2", "features.18.1", "classifier.1"]),
     ("densenet121", ["features.conv0", "features.denseblock3.denselayer24.conv2",
                      "features.transition3.conv", "features.norm5", "classifier"]),
+    ("mnasnet1_0", ["layers.0", "layers.7", "layers.8.0.layers.0", "layers.13.0.layers.7", "layers.14",
+                    "layers.15", "classifier.1"]),
     ("inception_v3", ["Conv2d_1a_3x3.conv", "Mixed_5b.branch_pool.bn", "Mixed_7c.branch3x3dbl_3b.conv",
                       "AuxLogits.conv1.conv", "AuxLogits.fc", "fc"]),
 ])
