@@ -141,10 +141,10 @@ def _show(value) -> str:
 
 
 def _expr_text(a: Analysis, expr) -> str:
-    span = expr.span
+    span = expr.span  # possibly in an imported file: read its own source
     if span.source is None or span.line != span.end_line:
         return "..."
-    return a.text.split("\n")[span.line - 1][span.column - 1:span.end_column - 1]
+    return span.source.line(span.line)[span.column - 1:span.end_column - 1]
 
 
 def hover(a: Analysis, line: int, column: int) -> tuple[str, Place] | None:

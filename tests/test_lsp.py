@@ -206,3 +206,27 @@ async def test_a_half_typed_file_never_crashes_the_server(client: LanguageClient
     row = next(i for i, line in enumerate(text.split("\n")) if line.strip().startswith("inception4c:"))
     hover = await client.text_document_hover_async(t.HoverParams(**at(uri, row, 20)))
     assert "| `inception4c` | [N, 512, 14, 14] | 510,104 | 99,850,240 | 299 |" in hover.contents.value
+
+
+async def test_prefixes_of_every_shipped_file_are_analysed_and_queried_without_crashing():
+    """In-process, as the server does on each change: 8 random prefixes of every shipped file, each
+    analysed and then hovered, completed, defined, referenced and outlined at its last position."""
+    import random
+
+    from cnnc import lsp_queries as q
+    from cnnc.lsp_analysis import analyse
+
+    rng = random.Random(14)
+    files = sorted((ROOT / "archs").glob("*.cnn")) + sorted((ROOT / "examples").glob("*.cnn"))
+    for path in files:
+        text = path.read_text()
+        for end in sorted(rng.sample(range(len(text)), 8)):
+            prefix = text[:end]
+            analysis = analyse(prefix, str(path))
+            assert all(problem.line >= 1 and problem.column >= 1 for problem in analysis.problems)
+            line = prefix.count("\n") + 1
+            column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+            for query in (q.hover, q.definition, q.completion):
+                query(analysis, line, column)
+            q.references(analysis, line, column, True)
+            q.symbols(analysis)
