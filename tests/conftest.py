@@ -24,3 +24,13 @@ def cnn_file(tmp_path):
         path.write_text(text)
         return str(path)
     return write
+
+
+def pytest_terminal_summary(terminalreporter):
+    from harness import UPDATED, VARIABLE
+
+    if UPDATED:
+        terminalreporter.write_line(f"{VARIABLE}=1 rewrote {len(UPDATED)} golden file(s); review them, "
+                                    f"then run again without it:")
+        for path in UPDATED:
+            terminalreporter.write_line(f"  {path}")

