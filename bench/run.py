@@ -34,11 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 RESNET50 = str(ROOT / "archs" / "resnet50.cnn")
-CHECK_UNLIMITED = """import functools, sys
-import cnnc.dsl.elaborate as e
-e.Limits = functools.partial(e.Limits, max_nodes=10**7, max_steps=10**8)
+CHECK_UNLIMITED = """import sys
 from cnnc.cli import main
-sys.exit(main(["check", sys.argv[1]]))
+sys.exit(main(["check", sys.argv[1], "--limit", "max_nodes=10000000", "--limit", "max_steps=100000000"]))
 """
 
 

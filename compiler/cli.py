@@ -1,6 +1,11 @@
 """`cnnc`: the command line. The only place that prints or exits.
 
-Exit codes: 0 ok, 1 the input is wrong, 2 cnnc is wrong (internal error, with a traceback).
+Exit codes:
+  0   ok
+  1   the input is wrong: a .cnn file, a --set/--input value, or a network torch cannot export
+      (a located message)
+  2   the command line is wrong (usage: an unknown option, a malformed --limit, an unwritable -o)
+  70  cnnc itself is wrong: an internal error, printed with a traceback (please report it)
 `check` and `summary` never import torch.
 """
 from __future__ import annotations
@@ -11,6 +16,7 @@ import traceback
 
 from cnnc import __version__
 from cnnc.dsl.diagnostics import CnnError
+from cnnc.dsl.limits import names as limit_names
 
 from .terminal import Progress, report
 
@@ -27,8 +33,13 @@ examples:
 """
 
 
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE in sysexits.h
+
+
 class UsageError(Exception):
-    """A command-line mistake (not a .cnn one): reported in one line, exit 1."""
+    """A command-line mistake (not a .cnn one): reported in one line, exit 2 as argparse's own."""
+
+
 
 
 def _common(parser: argparse.ArgumentParser, many: bool = False) -> None:
@@ -44,7 +55,11 @@ def _common(parser: argparse.ArgumentParser, many: bool = False) -> None:
     parser.add_argument("-q", "--no-warnings", action="store_true", help="quiet: no warnings, no progress line")
     parser.add_argument("--limit", dest="limits", action="append", default=[], metavar="NAME=N",
                         help="raise (or lower) a resource limit, e.g. --limit max_nodes=1000000 "
-                             "--limit max_tokens=2000000 (see README, Robustness)")
+                             "--limit max_tokens=2000000; the limits: " + ", ".join(limit_names())
+                             + " (see README, Robustness)")
+    parser.add_argument("--path", dest="search_path", action="append", default=[], metavar="DIR",
+                        help="also look up imports in DIR (repeatable), after the importing file's "
+                             "directory and before the shipped networks")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(pairs: list[str]) -> dict:
+def _params(pairs: list[str], limits) -> dict:
+    """`--set NAME=VALUE`: each value is evaluated by cnnc's evaluator within the limits; its
+    messages are located in `--set NAME`."""
     from cnnc.dsl import parse_value
 
     params = {}
@@ -155,47 +172,39 @@ def _params(pairs: list[str]) -> dict:
         if value.strip().isidentifier() and value.strip() not in ("true", "false"):  # `--set classes=ten`
             raise UsageError(f"--set {pair}: `{value.strip()}` is not a number, list or true/false; "
                              f"to pass a string, quote it: --set '{name.strip()}=\"{value.strip()}\"'")
-        params[name.strip()] = parse_value(value)
+        params[name.strip()] = parse_value(value, limits, origin=f"--set {name.strip()}")
     return params
 
 
-def _input(text: str | None):
+def _input(text: str | None, limits):
+    """`--input CxHxW` or `--input NAME=CxHxW`, parsed here so that its messages name `--input`."""
+    from cnnc.dsl import parse_shape
+
     if text is None:
         return None
     name, sep, shape = text.rpartition("=")
-    return {name: shape} if sep else text
+    if sep:
+        return {name: parse_shape(shape, limits, origin=f"--input {name}")}
+    return parse_shape(text, limits, origin="--input")
 
 
 def load(args, path: str, networkx: bool = True):
     """Build the analysed graph for `path` with the command line's overrides."""
     from cnnc import dsl
 
-    return dsl.build(path, params=_params(args.params), input=_input(args.input), network=args.network,
-                     limits=_limits(args.limits), networkx=networkx)
+    limits = _limits(args.limits)
+    return dsl.build(path, params=_params(args.params, limits), input=_input(args.input, limits),
+                     network=args.network, limits=limits, search_path=args.search_path, networkx=networkx)
 
 
 def _limits(pairs: list[str]):
-    """`--limit NAME=N`: a field of dsl.elaborate.Limits, or max_tokens (the parser's, process-wide)."""
-    import dataclasses
+    """`--limit NAME=N` -> a cnnc.dsl.limits.Limits (the defaults for the names not given)."""
+    from cnnc.dsl.limits import from_pairs
 
-    from cnnc.dsl import syntax
-    from cnnc.dsl.elaborate import Limits
-
-    fields = {f.name for f in dataclasses.fields(Limits)}
-    chosen = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not value.strip().replace("_", "").isdigit() or int(value) < 1:
-            raise UsageError(f"--limit expects NAME=N with a positive whole number, got {pair!r}")
-        if name == "max_tokens":
-            syntax.MAX_TOKENS = int(value)
-        elif name in fields:
-            chosen[name] = int(value)
-        else:
-            raise UsageError(f"unknown limit {name!r}; the limits are: "
-                             + ", ".join(sorted(fields | {"max_tokens"})))
-    return Limits(**chosen)
+    try:
+        return from_pairs(pairs)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _warn(args, graph) -> None:
@@ -431,18 +440,18 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except CnnError as error:
         report(error.render())
-        return 1
+        return EXIT_INPUT
     except UsageError as error:
         report(f"cnnc: error: {error}")
-        return 1
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
     except Exception:  # noqa: BLE001 - the one place that turns our own bugs into a report
         print("cnnc: internal error, please report it with the input that caused it:", file=sys.stderr)
         traceback.print_exc()
-        return 2
+        return EXIT_INTERNAL
 
 
 def entry() -> None:

@@ -44,7 +44,35 @@ def exported_program(graph, model=None):
 def write_pt2(graph, path: str) -> None:
     import torch
 
-    torch.export.save(exported_program(graph), path)
+    with _refused("a .pt2 program"):
+        program = exported_program(graph)
+    torch.export.save(program, path)
+
+
+class _refused:
+    """Turns torch's refusal to export a network that cnnc accepts (an op or a size its exporter
+    does not support) into an ExportError naming the format and torch's reason."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        if error is None or isinstance(error, (CnnError, KeyboardInterrupt, MemoryError)) \
+                or not isinstance(error, Exception):
+            return False
+        import re
+
+        while error.__cause__ is not None:  # torch wraps the reason in exceptions about its steps
+            error = error.__cause__
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+        text = re.sub(r"<OpOverload\(op='([\w.]+)', overload='\w+'\)>", r"\1", text)
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        reason = lines[0][:300] if lines else type(error).__name__
+        raise ExportError(f"torch cannot export this network to {self.what}: {reason}",
+                          hint="`cnnc compile -o NAME.py` writes the module, which runs in eager mode") from None
 
 
 def onnx_program(graph, model=None, program=None):
@@ -65,4 +93,6 @@ def onnx_program(graph, model=None, program=None):
 
 def write_onnx(graph, path: str, model=None) -> None:
     """Write an ONNX model (opset chosen by torch); input names are forward's arguments."""
-    onnx_program(graph, model).save(path)
+    with _refused("ONNX"):
+        program = onnx_program(graph, model)
+    program.save(path)

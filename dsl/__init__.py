@@ -10,32 +10,36 @@ __all__ = ["build", "parse_value", "parse_shape", "CnnError", "Span", "Warning_"
 
 
 def build(path: str | None = None, *, text: str | None = None, params: dict | None = None,
-          input=None, network: str | None = None, limits=None, networkx: bool = True):
+          input=None, network: str | None = None, limits=None, search_path=(), networkx: bool = True):
     """Parse, elaborate and analyse a network; returns the annotated IR, a networkx.DiGraph.
 
     `path` is a .cnn file (or the name of a shipped one, e.g. "resnet50"); give `text` to compile
     source held in memory. `params` override the network's parameters (`classes=10`); `input` is a
     shape ("3x32x32", (3, 32, 32)) or a dict of them by input name. Raises CnnError.
+    `limits` (a `cnnc.dsl.limits.Limits`) bounds every resource of this build, and this build only;
+    `search_path` lists directories where imports are also looked up.
     `networkx=False` returns the light graph that `check` and `summary` use, skipping networkx's import.
     """
     from .analysis import analyse
-    from .elaborate import elaborate, Limits
+    from .elaborate import elaborate
+    from .expressions import Budget
     from .lint import lint
     from .loader import load_program
 
+    budget = Budget(limits)  # one budget for the whole build: elaboration and lint share it
     with _stack_room():
-        program = load_program(path, text)
+        program = load_program(path, text, budget.limits, search_path)
         net = _choose_network(program, network)
-        graph = elaborate(program, net, _values(params), _inputs(input), limits or Limits())
-    lint(graph, program, net)
-    graph = analyse(graph)
+        graph = elaborate(program, net, _values(params), _inputs(input, budget.limits), budget.limits, budget)
+        lint(graph, program, net, budget)
+    graph = analyse(graph, budget.limits)
     return graph.to_networkx() if networkx else graph
 
 
 @contextlib.contextmanager
 def _stack_room(frames: int = 4000):
-    """Parsing and elaboration recurse once per nesting level. Their limits (the parser's MAX_NESTING,
-    Limits.max_nesting and max_depth) keep that under `frames` Python frames, but above the default
+    """Parsing and elaboration recurse once per nesting level. Their limits (Limits.max_source_nesting,
+    max_nesting and max_depth) keep that under `frames` Python frames, but above the default
     recursion limit of 1000; lift it for the duration (Python 3.11+ frames cost no C stack)."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, frames))
@@ -45,30 +49,36 @@ def _stack_room(frames: int = 4000):
         sys.setrecursionlimit(old)
 
 
-def parse_value(text: str):
-    """A command-line value (`10`, `[64, 128]`, `true`, `"M"`) evaluated by our own evaluator."""
-    from .expressions import Env, evaluate
+def parse_value(text: str, limits=None, origin: str = "<command line>"):
+    """A command-line value (`10`, `[64, 128]`, `true`, `"M"`) evaluated by our own evaluator, within
+    `limits` (its own expression budget). `origin` names it in messages (`--set classes`)."""
+    from .expressions import Budget, Env, evaluate
     from .syntax import parse_expression
 
-    return evaluate(parse_expression(text), Env({}, None))
+    budget = Budget(limits)
+    return evaluate(parse_expression(text, origin, budget.limits), Env({}, None, budget))
 
 
-def parse_shape(value):
-    """`3x32x32`, `784`, a tuple, or a list -> a shape tuple; raises CnnError."""
+def parse_shape(value, limits=None, origin: str = "input"):
+    """`3x32x32`, `784`, a tuple, or a list -> a shape tuple; raises CnnError naming `origin`."""
+    from .expressions import show
+
     if isinstance(value, str):
         import re
 
         if re.fullmatch(r"\s*\(?\s*[0-9]+(\s*,\s*[0-9]+)+\s*\)?\s*", value):  # `3,224,224`
             numbers = "x".join(re.findall("[0-9]+", value))
             raise CnnError(f"an input shape is CxHxW or a feature count; got {value!r}", hint=f"write {numbers}")
-        value = parse_value(value)
+        value = parse_value(value, limits, origin)
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,)
     if isinstance(value, list):
         value = tuple(value)
     if (not isinstance(value, tuple) or len(value) not in (1, 3)
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)):
-        raise CnnError(f"an input shape is CxHxW (e.g. 3x224x224) or a feature count; got {value!r}")
+        shown = show(value) if isinstance(value, (tuple, int, float, str, bool)) else repr(value)[:120]
+        raise CnnError(f"{origin}: an input shape is CxHxW (e.g. 3x224x224) or a feature count, every "
+                       f"dimension at least 1; got {shown}")
     return value
 
 
@@ -78,12 +88,12 @@ def _values(params: dict | None) -> dict:
     return {key: (tuple(v) if isinstance(v, list) else v) for key, v in params.items()}
 
 
-def _inputs(value) -> dict:
+def _inputs(value, limits) -> dict:
     if value is None:
         return {}
     if isinstance(value, dict):
-        return {name: parse_shape(shape) for name, shape in value.items()}
-    return {"": parse_shape(value)}
+        return {name: parse_shape(shape, limits, f"input {name}") for name, shape in value.items()}
+    return {"": parse_shape(value, limits)}
 
 
 class NoNetwork(CnnError):
@@ -103,7 +113,7 @@ def _choose_network(program, name: str | None):
     if name is not None:
         if name not in networks:
             suggestion = closest(name, networks)
-            raise NameError_(f"{program.path} defines no network `{name}`",
+            raise NameError_(f"--network {name}: {program.path} defines no network `{name}`",
                              hint=f"did you mean `{suggestion}`?" if suggestion
                              else f"it defines: {', '.join(networks) or 'none'}")
         return networks[name]

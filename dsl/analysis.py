@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .diagnostics import TypeError_
+from .diagnostics import LimitError, TypeError_
 from .graph import ancestors
+from .limits import Limits
 from .ops import OPS
 
 WEIGHTED = frozenset(("conv", "linear"))  # op families counted by the depth figure
 
 
-def analyse(graph):
-    """Annotate `graph` in place and return it."""
+def analyse(graph, limits: Limits | None = None):
+    """Annotate `graph` in place and return it. Raises a LimitError, located at the layer that
+    crosses it, when the parameters and buffers exceed `limits.max_params` (before a backend
+    allocates anything)."""
+    max_params = (limits or Limits()).max_params
     nodes = graph.nodes
+    held = 0
     for node, data in nodes(data=True):
         sources = [nodes[s] for s in _sources(graph, node)]
         in_shapes = [source["shape"] for source in sources]
@@ -31,8 +36,31 @@ def analyse(graph):
         data.update(params=costs.params, trainable=0 if frozen else costs.trainable, buffers=costs.buffers,
                     macs=costs.macs)
         data["rf"], data["jump"] = _receptive(data, sources, in_shapes)
+        held += costs.params + costs.buffers
+        if held > max_params:
+            _too_many_parameters(graph, node, max_params)
     graph.graph["totals"] = totals(graph)
     return graph
+
+
+def _too_many_parameters(graph, node, max_params: int):
+    data = graph.nodes[node]
+    everything = 0
+    for n, d in graph.nodes(data=True):
+        costs = OPS[d["op"]].costs(d["args"], [graph.nodes[s]["shape"] for s in _sources(graph, n)], d["shape"])
+        everything += costs.params + costs.buffers
+    raise LimitError(
+        f"the network holds {everything:,} parameters and buffers ({_bytes(4 * everything)} as float32), "
+        f"more than the limit of {max_params:,} ({_bytes(4 * max_params)}); "
+        f"{data['op']} `{node}` ({data['params'] + data['buffers']:,}) crosses it", data["span"],
+        hint="shrink the network, or raise the limit with --limit max_params=N (Limits.max_params in Python)")
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("PiB", 2 ** 50), ("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _sources(graph, node) -> list:

@@ -17,24 +17,11 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
-from .expressions import Env, end_budget, evaluate, show, start_budget
+from .expressions import Budget, Env, evaluate, show
 from .graph import LightGraph
+from .limits import Limits
 from .loader import Program
 from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits; every one is reported as a located error when exceeded."""
-
-    max_nodes: int = 100_000
-    max_repeat: int = 100_000
-    max_depth: int = 64               # nesting of block instances (and so recursion)
-    max_channels: int = 2 ** 24
-    max_activation_bytes: int = 2 ** 34  # float32 bytes of one layer's output, per sample
-    max_steps: int = 250_000          # statements and loop iterations evaluated (a block instance: 6)
-    max_nesting: int = 256            # braces, loops and block bodies open at once
-    max_work: int = 5_000_000         # list items and string characters that expressions build
 
 
 @dataclass(frozen=True)
@@ -73,19 +60,16 @@ class Frame:
 
 
 def elaborate(program: Program, network: ast.NetworkDef, params: dict | None = None,
-              inputs: dict | None = None, limits: Limits | None = None) -> LightGraph:
-    """Build the IR of `network`; `params` and `inputs` override defaults and declared shapes."""
-    limits = limits or Limits()
-    token = start_budget(limits.max_work)
-    try:
-        return _Elaborator(program, limits).network(network, params or {}, inputs or {})
-    finally:
-        end_budget(token)
+              inputs: dict | None = None, limits: Limits | None = None, budget: Budget | None = None) -> LightGraph:
+    """Build the IR of `network`; `params` and `inputs` override defaults and declared shapes.
+    `budget` (the build's expression work, shared with its other passes) defaults to a fresh one."""
+    budget = budget or Budget(limits)
+    return _Elaborator(program, limits or budget.limits, budget).network(network, params or {}, inputs or {})
 
 
 class _Elaborator:
-    def __init__(self, program: Program, limits: Limits):
-        self.program, self.limits = program, limits
+    def __init__(self, program: Program, limits: Limits, budget: Budget):
+        self.program, self.limits, self.budget = program, limits, budget
         self.graph = LightGraph()
         self.scope: list[ScopeEntry] = []
         self.warnings: list[Warning_] = []
@@ -93,6 +77,10 @@ class _Elaborator:
         self.steps = self.nesting = 0
         self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
         self.frozen: list[bool] = []  # `trainable=` of the enclosing block instances that set it
+        self.owners: dict[str, Span] = {}  # paths of items that hold layers (instances, groups) -> the item
+
+    def _env(self, variables, in_shape) -> Env:
+        return Env(variables, in_shape, self.budget)
 
     # -- the network ---------------------------------------------------------------------
     def network(self, net: ast.NetworkDef, overrides: dict, input_overrides: dict) -> LightGraph:
@@ -111,7 +99,7 @@ class _Elaborator:
                 raise NameError_(f"network parameter `{param.name}` has no default and was not set",
                                  param.span, hint=f"give it a default, or pass --set {param.name}=...")
             else:
-                frame.variables[param.name] = evaluate(param.default, Env(frame.variables, None))
+                frame.variables[param.name] = evaluate(param.default, self._env(frame.variables, None))
         self.input_overrides = dict(input_overrides)
         flow = self.seq(net.body, None, Naming(""), frame)
         if not any(d["op"] == "input" for _, d in self.graph.nodes(data=True)):
@@ -193,7 +181,7 @@ class _Elaborator:
         shape = self.input_overrides.get(name)
         given = "" if shape is None else " (as overridden)"
         if shape is None:
-            shape = evaluate(decl.shape, Env(frame.variables, None))
+            shape = evaluate(decl.shape, self._env(frame.variables, None))
         shape = self._input_shape(shape, decl)
         if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] > 4 and shape[0] >= shape[1] // 2:
             self.warnings.append(Warning_(  # `224x224x3`: Keras's channels-last habit
@@ -222,7 +210,11 @@ class _Elaborator:
         name = f"{naming.prefix}.{decl.name}" if naming.prefix else decl.name
         if name in self.outputs or name == "output":
             raise NameError_(f"output `{name}` is declared twice", decl.span)
-        result = flow if decl.body is None else self.seq(decl.body, flow, naming.child(decl.name), frame)
+        if decl.body is None:
+            result = flow
+        else:
+            head = naming.child(decl.name)
+            result = self._owned(head.prefix, decl.span, lambda: self.seq(decl.body, flow, head, frame))
         self.outputs[name] = result
         return flow
 
@@ -234,7 +226,29 @@ class _Elaborator:
             if label:
                 raise NameError_("a reference `@name` cannot be labelled", item.span)
             return self.ref(item, frame)
-        inner = naming.child(label) if label else naming
+        if label:
+            inner = naming.child(label)
+            return self._owned(inner.prefix, item.span, lambda: self._compound(item, label, flow, naming, inner, frame))
+        return self._compound(item, label, flow, naming, naming, frame)
+
+    def _owned(self, path: str, span: Span, build):
+        """Build an item that opens the naming scope `path` (a labelled group, merge or side head, a
+        block instance). One path is one module: two items that both hold layers may not share it
+        (a block instance `x` and a group `x` in two branches would be one module with two meanings)."""
+        before = len(self.graph)
+        out = build()
+        self._claim_owner(path, span, before)
+        return out
+
+    def _claim_owner(self, path: str, span: Span, before: int) -> None:
+        if len(self.graph) > before:
+            first = self.owners.get(path)
+            if first is not None:
+                raise NameError_(f"two items are both named `{path}`", span, notes=(Note("the first one", first),),
+                                 hint="labels must be unique in their block: give one of them another label")
+            self.owners[path] = span
+
+    def _compound(self, item, label, flow, naming: Naming, inner: Naming, frame: Frame):
         if isinstance(item, ast.Seq):
             return self.seq(item, flow, inner, frame)
         if isinstance(item, ast.Merge):
@@ -271,7 +285,7 @@ class _Elaborator:
                          branch_spans=[b.span for b in merge.branches])
 
     def repeat(self, rep: ast.Repeat, flow, naming: Naming, frame: Frame):
-        count = evaluate(rep.count, Env(frame.variables, self._shape(flow)))
+        count = evaluate(rep.count, self._env(frame.variables, self._shape(flow)))
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise TypeError_(f"repeat needs a non-negative integer count, got {show(count)}", rep.count.span)
         if count > self.limits.max_repeat:
@@ -285,7 +299,7 @@ class _Elaborator:
         return flow
 
     def loop(self, loop: ast.For, flow, naming: Naming, frame: Frame):
-        items = evaluate(loop.iterable, Env(frame.variables, self._shape(flow)))
+        items = evaluate(loop.iterable, self._env(frame.variables, self._shape(flow)))
         if not isinstance(items, tuple):
             raise TypeError_(f"`for` needs a list, got {show(items)}", loop.iterable.span)
         saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
@@ -310,7 +324,7 @@ class _Elaborator:
         return dict(zip(loop.names, item))
 
     def condition(self, cond: ast.If, flow, naming: Naming, frame: Frame):
-        value = evaluate(cond.condition, Env(frame.variables, self._shape(flow)))
+        value = evaluate(cond.condition, self._env(frame.variables, self._shape(flow)))
         if not isinstance(value, bool):
             raise TypeError_(f"a condition must be true or false, got {show(value)}", cond.condition.span,
                              hint="compare explicitly, e.g. `stride != 1`")
@@ -356,7 +370,7 @@ class _Elaborator:
         spec = OPS[call.name]
         given = self._match(call, [a.name for a in spec.args], f"`{call.name}`", required={
             a.name for a in spec.args if a.default is REQUIRED})
-        env = Env(frame.variables, in_shape)
+        env = self._env(frame.variables, in_shape)
         args = {}
         for arg_spec in spec.args:
             if arg_spec.name in given:
@@ -411,18 +425,19 @@ class _Elaborator:
         call, trainable = self._trainable(call, names, frame, flow)
         given = self._match(call, names, f"block {block.name}",
                             {p.name for p in block.params if p.default is None}, block.name_span)
-        caller_env = Env(frame.variables, in_shape)
+        caller_env = self._env(frame.variables, in_shape)
         variables: dict = {}
         for param in block.params:
             if param.name in given:
                 variables[param.name] = evaluate(given[param.name].value, caller_env)
             else:
-                variables[param.name] = evaluate(param.default, Env(variables, in_shape))
+                variables[param.name] = evaluate(param.default, self._env(variables, in_shape))
         path = naming.next(label)
         self.scope.append(ScopeEntry(block.name, path, tuple(variables.items()), call.span))
         if trainable is not None:
             self.frozen.append(not trainable)
         inner = Frame(variables)
+        before = len(self.graph)
         try:
             out = self.seq(block.body, flow, Naming(path), inner)
             self._warn_unused(inner)
@@ -433,6 +448,7 @@ class _Elaborator:
             self.scope.pop()
             if trainable is not None:
                 self.frozen.pop()
+        self._claim_owner(path, call.span, before)
         return out
 
     # -- graph building ------------------------------------------------------------------

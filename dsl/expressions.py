@@ -4,30 +4,31 @@ Values are int, float, bool, str and tuples of values (`[1, 2]` and `3x3` are bo
 """
 from __future__ import annotations
 
-import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from . import ast
 from .diagnostics import LimitError, NameError_, TypeError_, closest
+from .limits import Limits
 from .ops import WORDS
 
-MAX_INT = 2 ** 62
-MAX_LIST = 100_000      # items of one list, nested lists included (and characters of a string)
-MAX_LIST_DEPTH = 100    # lists inside lists
 
-# The work left for this elaboration, in list items and characters that expressions produce: every
-# operation on a value costs at most its size, so charging each result's size bounds the total time.
-_WORK: contextvars.ContextVar = contextvars.ContextVar("cnnc_expression_work", default=None)
+class Budget:
+    """The limits of one compilation and the expression work it has left, in list items and string
+    characters that expressions build: every operation on a value costs at most its size, so charging
+    each result's size bounds the total time (and the memory of the values alive at once). One budget
+    serves a whole build: network parameters, `--set` and `--input` values, elaboration and lint."""
 
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.work = self.limits.max_work
 
-def start_budget(items: int):
-    """Bound the work of the expressions evaluated from now on; returns a token for `end_budget`."""
-    return _WORK.set([items])
+    def charge(self, cost: int, expr: ast.Expr) -> None:
+        self.work -= cost
+        if self.work < 0:
+            raise LimitError("the expressions of this network build too many list items and characters",
+                             expr.span, hint="raise the limit with --limit max_work=N (Limits.max_work in Python)")
 
-
-def end_budget(token) -> None:
-    _WORK.reset(token)
 
 _IN_ATTRS = {"channels": 0, "c": 0, "h": 1, "height": 1, "w": 2, "width": 2}
 
@@ -36,6 +37,7 @@ _IN_ATTRS = {"channels": 0, "c": 0, "h": 1, "height": 1, "w": 2, "width": 2}
 class Env:
     variables: Mapping[str, object]
     in_shape: tuple[int, ...] | None  # the shape flowing into the statement, for `in.channels`
+    budget: Budget = field(default_factory=Budget)  # share the build's budget; a fresh one is a fresh limit
 
 
 def show(value, limit: int = 120) -> str:
@@ -86,51 +88,45 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _checked(value, expr: ast.Expr):
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-        raise LimitError(f"integer overflow: the result has {len(str(abs(value)))} digits", expr.span,
-                         hint=f"values are limited to +-2**62")
+def _checked(value, expr: ast.Expr, budget: Budget):
+    limits = budget.limits
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limits.max_int:
+        digits = len(str(abs(value))) if abs(value).bit_length() < 10_000 else f"more than {3_000:,}"
+        raise LimitError(f"integer overflow: the result has {digits} digits", expr.span,
+                         hint=f"values are limited to +-{limits.max_int:,} (Limits.max_int)")
     built = not isinstance(expr, (ast.Name, ast.Index))  # a new value, not one looked up
     if isinstance(value, tuple) and built:
-        _charge(_weigh(value, expr), expr)
+        budget.charge(_weigh(value, expr, limits), expr)
     elif isinstance(value, str):
-        if len(value) > MAX_LIST:
-            raise LimitError(f"a string of {len(value):,} characters is too long (limit {MAX_LIST:,})", expr.span)
-        _charge(len(value) if built else 0, expr)
+        if len(value) > limits.max_list:
+            raise LimitError(f"a string of {len(value):,} characters is too long (limit {limits.max_list:,})",
+                             expr.span)
+        budget.charge(len(value) if built else 0, expr)
     return value
 
 
-def _weigh(value: tuple, expr: ast.Expr) -> int:
+def _weigh(value: tuple, expr: ast.Expr, limits: Limits) -> int:
     """The items of a list at every level (a shared sub-list counts each time it appears)."""
     total, stack = 0, [(value, 1)]
     while stack:
         items, depth = stack.pop()
         total += len(items)
-        if total > MAX_LIST:
-            raise LimitError(f"a list of more than {MAX_LIST:,} items (nested lists included) is too long",
+        if total > limits.max_list:
+            raise LimitError(f"a list of more than {limits.max_list:,} items (nested lists included) is too long",
                              expr.span)
-        if depth > MAX_LIST_DEPTH:
-            raise LimitError(f"lists nest more than {MAX_LIST_DEPTH} deep", expr.span)
+        if depth > limits.max_list_depth:
+            raise LimitError(f"lists nest more than {limits.max_list_depth} deep", expr.span)
         stack.extend((item, depth + 1) for item in items if isinstance(item, tuple))
     return total
 
 
-def _charge(cost: int, expr: ast.Expr) -> None:
-    work = _WORK.get()
-    if work is not None:
-        work[0] -= cost
-        if work[0] < 0:
-            raise LimitError("the expressions of this network build too many list items and characters",
-                             expr.span, hint="raise the limit with --limit max_work=N (Limits.max_work in Python)")
-
-
-def _arith(op: str, left, right, expr: ast.BinOp):
+def _arith(op: str, left, right, expr: ast.BinOp, budget: Budget):
     if op == "+" and isinstance(left, tuple) and isinstance(right, tuple):
         return left + right
     if op == "+" and isinstance(left, str) and isinstance(right, str):
         return left + right
     if op == "*" and isinstance(left, tuple) and _int(right):
-        _size_guard(len(left) * right, expr)
+        _size_guard(len(left) * right, expr, budget.limits)
         return left * right
     if not (_number(left) and _number(right)):
         raise TypeError_(f"cannot apply `{op}` to {type_name(left)} {show(left)} and "
@@ -147,18 +143,18 @@ def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _size_guard(n: int, expr: ast.Expr) -> None:
-    if n > MAX_LIST:
-        raise LimitError(f"list of {n} items is too long (limit {MAX_LIST})", expr.span)
+def _size_guard(n: int, expr: ast.Expr, limits: Limits) -> None:
+    if n > limits.max_list:
+        raise LimitError(f"list of {n} items is too long (limit {limits.max_list})", expr.span)
 
 
-def _compare(op: str, left, right, expr: ast.Compare) -> bool:
+def _compare(op: str, left, right, expr: ast.Compare, budget: Budget) -> bool:
     if isinstance(left, tuple) and isinstance(right, tuple):  # comparing lists costs their size
-        _charge(_weigh(left, expr), expr)
+        budget.charge(_weigh(left, expr, budget.limits), expr)
     if op == "==":
         return left == right and type_name(left) == type_name(right) or (_number(left) and _number(right) and left == right)
     if op == "!=":
-        return not _compare("==", left, right, expr)
+        return not _compare("==", left, right, expr, budget)
     if not (_number(left) and _number(right)):
         raise TypeError_(f"cannot compare {type_name(left)} {show(left)} with {type_name(right)} "
                          f"{show(right)} using `{op}`", expr.span)
@@ -172,34 +168,34 @@ def _bool(value, expr: ast.Expr, what: str) -> bool:
     return value
 
 
-def _range(args: list, expr: ast.FuncCall):
+def _range(args: list, expr: ast.FuncCall, budget: Budget):
     if not (1 <= len(args) <= 3) or not all(_int(a) for a in args):
         raise TypeError_("range takes one to three integers", expr.span)
     if len(args) == 3 and args[2] == 0:
         raise TypeError_("range step cannot be zero", expr.span)
     start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
     count = -(-(stop - start) // step) if step > 0 else -(-(start - stop) // -step)
-    _size_guard(max(0, count), expr)  # before building it; len(range) overflows past 2**63
+    _size_guard(max(0, count), expr, budget.limits)  # before building it; len(range) overflows past 2**63
     return tuple(range(start, stop, step))
 
 
 def _minmax(fn):
-    def call(args: list, expr: ast.FuncCall):
+    def call(args: list, expr: ast.FuncCall, budget: Budget):
         items = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
-        _charge(len(items), expr)
+        budget.charge(len(items), expr)
         if not items or not all(_number(v) for v in items):
             raise TypeError_(f"{expr.name} takes numbers or one non-empty list of numbers", expr.span)
         return fn(items)
     return call
 
 
-def _len(args: list, expr: ast.FuncCall):
+def _len(args: list, expr: ast.FuncCall, budget: Budget):
     if len(args) != 1 or not isinstance(args[0], (tuple, str)):
         raise TypeError_("len takes one list or string", expr.span)
     return len(args[0])
 
 
-def _abs(args: list, expr: ast.FuncCall):
+def _abs(args: list, expr: ast.FuncCall, budget: Budget):
     if len(args) != 1 or not _number(args[0]):
         raise TypeError_("abs takes one number", expr.span)
     return abs(args[0])
@@ -211,7 +207,7 @@ FUNCTIONS: dict[str, Callable] = {"range": _range, "min": _minmax(min), "max": _
 
 def evaluate(expr: ast.Expr, env: Env):
     """The value of `expr`; raises located TypeError_/NameError_/LimitError."""
-    return _checked(_evaluate(expr, env), expr)
+    return _checked(_evaluate(expr, env), expr, env.budget)
 
 
 def _evaluate(expr: ast.Expr, env: Env):
@@ -224,9 +220,9 @@ def _evaluate(expr: ast.Expr, env: Env):
     if isinstance(expr, ast.ListExpr):
         return tuple(evaluate(item, env) for item in expr.items)
     if isinstance(expr, ast.BinOp):
-        return _arith(expr.op, evaluate(expr.left, env), evaluate(expr.right, env), expr)
+        return _arith(expr.op, evaluate(expr.left, env), evaluate(expr.right, env), expr, env.budget)
     if isinstance(expr, ast.Compare):
-        return _compare(expr.op, evaluate(expr.left, env), evaluate(expr.right, env), expr)
+        return _compare(expr.op, evaluate(expr.left, env), evaluate(expr.right, env), expr, env.budget)
     if isinstance(expr, ast.BoolOp):
         left = _bool(evaluate(expr.left, env), expr.left, f"the left side of `{expr.op}`")
         if (expr.op == "and" and not left) or (expr.op == "or" and left):
@@ -305,4 +301,4 @@ def _call(expr: ast.FuncCall, env: Env):
         raise NameError_(f"unknown function `{expr.name}`", expr.span,
                          hint=f"did you mean `{suggestion}`?" if suggestion
                          else "functions: " + ", ".join(sorted(FUNCTIONS)))
-    return function([evaluate(arg, env) for arg in expr.args], expr)
+    return function([evaluate(arg, env) for arg in expr.args], expr, env.budget)

@@ -8,22 +8,53 @@ Run by `dsl.build` after elaboration; each check appends `Warning_`s to `graph.g
   is narrower than their stride (a 1x1 stride-2 shortcut) skip pixels everywhere by design and are
   not reported; neither are `ceil=true` pools, which keep the partial window.
 - `constant-condition`: an `if` whose condition depends on no parameter, variable or `in.*`
-  (`if 1 > 2 { ... }`), so one of its branches can never be taken.
+  (`if 1 > 2 { ... }`), so one of its branches can never be taken. The condition is evaluated
+  within the build's expression budget (`Limits.max_work`), like every other expression.
+- `unused-layer`: a layer whose output reaches no output of the network (`conv; @input; relu`):
+  it would hold parameters and cost time for nothing.
 """
 from __future__ import annotations
 
 from . import ast
 from .diagnostics import CnnError, Note, Warning_
-from .expressions import Env, evaluate, show
+from .expressions import Budget, Env, evaluate, show
 
 _WINDOW_OPS = ("conv", "maxpool", "avgpool", "subsample")
 
 
-def lint(graph, program, network: ast.NetworkDef) -> list[Warning_]:
-    """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"]."""
-    found = lossy_strides(graph) + constant_conditions(program, network)
+def lint(graph, program, network: ast.NetworkDef, budget: Budget | None = None) -> list[Warning_]:
+    """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"].
+    `budget` is the build's expression budget (a fresh one by default)."""
+    found = (unused_layers(graph) + lossy_strides(graph)
+             + constant_conditions(program, network, budget or Budget()))
     graph.graph.setdefault("warnings", []).extend(found)
     return found
+
+
+# ---- unused layers ------------------------------------------------------------------------------
+
+def unused_layers(graph) -> list[Warning_]:
+    """Layers from which no output can be reached, one warning per source site, in graph order."""
+    stack = list(graph.graph["outputs"].values())
+    live = set(stack)
+    while stack:  # everything some output depends on
+        for source, _ in graph.in_edges(stack.pop()):
+            if source not in live:
+                live.add(source)
+                stack.append(source)
+    sites: dict = {}
+    for node, data in graph.nodes(data=True):
+        if node not in live and data["op"] != "input":
+            sites.setdefault((data["span"].path, data["span"]), []).append(node)
+    warnings = []
+    for (_, span), nodes in sites.items():
+        data = graph.nodes[nodes[0]]
+        also = f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else ""
+        warnings.append(Warning_("unused-layer", f"{data['op']} `{nodes[0]}`{also}: its output reaches no "
+                                 "output of the network", span,
+                                 hint="remove it, or use its value: name it with `-> name` and continue from "
+                                      "`@name`"))
+    return warnings
 
 
 # ---- lossy strides ------------------------------------------------------------------------------
@@ -85,13 +116,13 @@ def _lossy_warning(nodes: list, span, lost: tuple, shape: tuple, graph) -> Warni
 
 # ---- constant conditions ------------------------------------------------------------------------
 
-def constant_conditions(program, network: ast.NetworkDef) -> list[Warning_]:
+def constant_conditions(program, network: ast.NetworkDef, budget: Budget) -> list[Warning_]:
     """`if`s in the main file (its network and its blocks) whose condition is a constant."""
     warnings = []
     for definition in (*program.main.blocks, network):
         for node in _walk(definition.body):
             if isinstance(node, ast.If) and _is_constant(node.condition):
-                warning = _constant_warning(node)
+                warning = _constant_warning(node, budget)
                 if warning is not None:
                     warnings.append(warning)
     return warnings
@@ -121,11 +152,13 @@ def _is_constant(expr) -> bool:
     return True
 
 
-def _constant_warning(node: ast.If) -> Warning_ | None:
+def _constant_warning(node: ast.If, budget: Budget) -> Warning_ | None:
+    if budget.work <= 0:
+        return None
     try:
-        value = evaluate(node.condition, Env({}, None))
+        value = evaluate(node.condition, Env({}, None, budget))
     except CnnError:
-        return None  # elaboration reports it, if the `if` is ever reached
+        return None  # elaboration reports it, if the `if` is ever reached; an exhausted budget ends the checks
     if not isinstance(value, bool):
         return None
     dead = node.then if not value else node.orelse

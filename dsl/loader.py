@@ -1,4 +1,16 @@
-"""Files -> a program: read sources, follow imports, collect block and network definitions."""
+"""Files -> a program: read sources, follow imports, collect block and network definitions.
+
+Imports stay home. `import "NAME.cnn"` names a .cnn file by a relative path, looked up in order
+(the first that exists wins):
+
+1. relative to the importing file's directory (or the working directory, for text held in memory);
+2. in each directory of the search path (`--path DIR`, `search_path=` in Python), in order;
+3. among the shipped networks (`import "resnet50.cnn"` reuses the zoo's blocks).
+
+A path that leaves its directory (`../x.cnn` at the top of it) is not looked up there, and an
+absolute path or a file that is not a `.cnn` file is refused: nothing else is ever read, so a
+file's error excerpt can never show the content of anything but a .cnn file.
+"""
 from __future__ import annotations
 
 import os
@@ -6,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast
-from .diagnostics import FileError, Note, NameError_, Source, Span
+from .diagnostics import FileError, Note, NameError_, Source, Span, closest
+from .limits import Limits
 from .ops import OPS
 from .syntax import parse
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_IMPORT_DEPTH = 32
 
 
 def zoo_dir() -> Path:
@@ -42,20 +52,28 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def read_source(path: str, span: Span | None = None) -> str:
+def zoo_names() -> list[str]:
+    return sorted(p.stem for p in zoo_dir().glob("*.cnn"))
+
+
+def read_source(path: str, span: Span | None = None, limits: Limits | None = None) -> str:
     """The text of a .cnn file, with clear errors for everything that is not a readable text file."""
+    max_bytes = (limits or Limits()).max_file_bytes
     try:
         if os.path.isdir(path):
             raise FileError(f"{path} is a directory, not a .cnn file", span)
         if os.path.exists(path) and not os.path.isfile(path):  # reading a FIFO or a device could block
             raise FileError(f"{path} is not a regular file (a FIFO, socket or device?)", span)
         size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise FileError(f"{path} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", span)
+        if size > max_bytes:
+            raise FileError(f"{path} is {size:,} bytes; the limit is {max_bytes:,}", span,
+                            hint="raise the limit with --limit max_file_bytes=N")
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise FileError(f"no such file: {path}", span) from None
+        suggestion = None if span else closest(Path(path).stem, zoo_names())
+        raise FileError(f"no such file: {path}", span,
+                        hint=f"did you mean the shipped network `{suggestion}`?" if suggestion else None) from None
     except PermissionError:
         raise FileError(f"cannot read {path}: permission denied", span) from None
     except OSError as error:
@@ -96,37 +114,80 @@ class Program:
     networks: dict[str, ast.NetworkDef] = field(default_factory=dict)
 
 
-def load_program(path: str | None = None, text: str | None = None) -> Program:
-    """Parse a file (or text) and everything it imports."""
+def load_program(path: str | None = None, text: str | None = None, limits: Limits | None = None,
+                 search_path=()) -> Program:
+    """Parse a file (or text) and everything it imports (see the module's doc for where imports
+    are looked up; `search_path` is a list of directories)."""
+    limits = limits or Limits()
     if text is None:
         path = resolve(path)
-        text = read_source(path)
+        text = read_source(path, None, limits)
     name = path or "<string>"
-    module = parse(text, name)
+    module = parse(text, name, limits)
     program = Program(module, name)
-    _collect(program, module, name, stack=[os.path.abspath(name)], seen=set())
+    loader = _Imports(program, limits, [str(d) for d in search_path])
+    loader.collect(module, name, stack=[os.path.abspath(name)])
     return program
 
 
-def _collect(program: Program, module: ast.Module, path: str, stack: list[str], seen: set[str]) -> None:
-    for item in module.imports:
-        base = os.path.dirname(path) if os.path.exists(path) else "."
-        target = os.path.normpath(os.path.join(base, item.path))
-        key = os.path.abspath(target)
-        if key in stack:
-            chain = " -> ".join(os.path.basename(p) for p in stack[stack.index(key):] + [key])
-            raise FileError(f"import cycle: {chain}", item.span)
-        if len(stack) > MAX_IMPORT_DEPTH:
-            raise FileError(f"imports nest more than {MAX_IMPORT_DEPTH} deep", item.span)
-        if key in seen:
-            continue
-        seen.add(key)
-        imported = parse(read_source(target, item.span), target)
-        _collect(program, imported, target, stack + [key], seen)
-    for block in module.blocks:
-        _define(program.blocks, block, "block")
-    for network in module.networks:
-        _define(program.networks, network, "network")
+class _Imports:
+    def __init__(self, program: Program, limits: Limits, search_path: list[str]):
+        self.program, self.limits, self.search_path = program, limits, search_path
+        self.seen: set[str] = set()
+
+    def collect(self, module: ast.Module, path: str, stack: list[str]) -> None:
+        for item in module.imports:
+            target = self.find(item, path)
+            key = os.path.abspath(target)
+            if key in stack:
+                chain = " -> ".join(os.path.basename(p) for p in stack[stack.index(key):] + [key])
+                raise FileError(f"import cycle: {chain}", item.span)
+            if len(stack) > self.limits.max_import_depth:
+                raise FileError(f"imports nest more than {self.limits.max_import_depth} deep", item.span,
+                                hint="raise the limit with --limit max_import_depth=N")
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            imported = parse(read_source(target, item.span, self.limits), target, self.limits)
+            self.collect(imported, target, stack + [key])
+        for block in module.blocks:
+            _define(self.program.blocks, block, "block")
+        for network in module.networks:
+            _define(self.program.networks, network, "network")
+
+    def find(self, item: ast.Import, importer: str) -> str:
+        """The file an import names: the first of the importer's directory, the search path and the
+        zoo that holds it; refused when it is not a relative path to a .cnn file."""
+        name = item.path
+        where = "imports are looked up relative to the importing file, in --path directories and among " \
+                "the shipped networks"
+        if "\x00" in name:
+            raise FileError(f"no such file: {name!r}", item.span)
+        if not name.endswith(".cnn"):
+            raise FileError(f"an import names a .cnn file, not {name!r}", item.span, hint=where)
+        if os.path.isabs(name) or name.startswith("~"):
+            raise FileError(f"an import is a relative path, not {name!r}", item.span, hint=where)
+        home = os.path.dirname(importer) if os.path.exists(importer) else "."
+        bases = [home or ".", *self.search_path, str(zoo_dir())]
+        inside = []
+        for base in bases:
+            candidate = os.path.normpath(os.path.join(base, name))
+            relative = os.path.relpath(candidate, base)
+            if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+                continue  # leaves its directory: not looked up there
+            inside.append(candidate)
+            if os.path.lexists(candidate):
+                return candidate
+        if not inside:
+            raise FileError(f"import {name!r} leaves the importing file's directory", item.span,
+                            hint="add the directory that holds it with --path DIR (search_path= in Python)")
+        known = sorted({p.name for base in bases if os.path.isdir(base) for p in Path(base).glob("*.cnn")}
+                       - {os.path.basename(importer)})
+        suggestion = closest(os.path.basename(name), known)
+        looked = "".join(f", in {d}" for d in self.search_path)
+        hint = (f"did you mean `{suggestion}`?" if suggestion
+                else f"looked next to the importing file{looked} and among the shipped networks")
+        raise FileError(f"no such file: {inside[0]}", item.span, hint=hint)
 
 
 def _define(table: dict, definition, what: str) -> None:

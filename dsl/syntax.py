@@ -11,6 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from .diagnostics import LimitError, Note, ParseError, Source, Span
+from .limits import Limits
 
 _TOKEN_NAMES = {"NAME": "a name", "INT": "an integer", "FLOAT": "a number", "DIMS": "a size like 3x3",
                 "STRING": "a string", "$END": "end of file"}
@@ -31,14 +32,14 @@ def parser() -> Lark:
                 maybe_placeholders=True, cache=True, start=["start", "expr"])
 
 
-def parse(text: str, path: str = "<string>") -> ast.Module:
+def parse(text: str, path: str = "<string>", limits: Limits | None = None) -> ast.Module:
     """Parse `text` into an AST module; raises ParseError with a located message."""
-    return _parse(text, path, "start")
+    return _parse(text, path, "start", limits or Limits())
 
 
-def parse_expression(text: str, origin: str = "<command line>") -> ast.Expr:
+def parse_expression(text: str, origin: str = "<command line>", limits: Limits | None = None) -> ast.Expr:
     """Parse one expression, e.g. the value of `--set widths=[64,128]`."""
-    return _parse(text, origin, "expr")
+    return _parse(text, origin, "expr", limits or Limits())
 
 
 def shown_path(origin: str) -> str:
@@ -52,55 +53,55 @@ def shown_path(origin: str) -> str:
     return path.name if path.parent == zoo_dir() else origin
 
 
-def _parse(text: str, origin: str, start: str):
+def _parse(text: str, origin: str, start: str, limits: Limits):
     source = Source(shown_path(origin), text)
-    _check_size(text, source)
+    _check_size(text, source, limits.max_tokens)
     try:
         tree = parser().parse(text, start=start)
     except UnexpectedInput as error:
         raise _parse_error(error, source) from None
-    _check_depth(tree, source)
+    _check_depth(tree, source, limits.max_source_nesting)
     try:
-        return _ToAst(source).transform(tree)
+        return _ToAst(source, limits.max_digits).transform(tree)
     except VisitError as error:  # unwrap: our own errors raised inside the transformer
         raise error.orig_exc from None
 
 
-MAX_NESTING = 200     # levels of the parse tree (the zoo needs 16): braces, brackets, operator chains
-MAX_DIGITS = 100      # digits of an integer literal (values are limited to +-2**62 anyway)
-MAX_TOKENS = 50_000   # tokens of one file (the zoo's largest has ~600); parsing costs ~20 us each
+# Limits.max_source_nesting: levels of the parse tree (the zoo needs 16); Limits.max_tokens: the zoo's
+# largest file has ~600, and parsing costs ~20 us each.
 _TOKENISH = re.compile(r'#[^\n]*|"[^"\n]*"|[A-Za-z0-9_.]+|\S')
 
 
-def _check_size(text: str, source: Source) -> None:
+def _check_size(text: str, source: Source, max_tokens: int) -> None:
     """Refuse, before parsing it, a text whose parse would take seconds: count its tokens, roughly."""
     for count, match in enumerate(_TOKENISH.finditer(text), 1):
-        if count > MAX_TOKENS:
+        if count > max_tokens:
             line = text.count("\n", 0, match.start()) + 1
             column = match.start() - text.rfind("\n", 0, match.start())
-            raise LimitError(f"the file has more than {MAX_TOKENS:,} tokens", Span(
+            raise LimitError(f"the file has more than {max_tokens:,} tokens", Span(
                 source, line, column, line, column + 1),
                 hint="write long sequences with `repeat` or `for`, or raise the limit with --limit max_tokens=N")
 
 
-def _check_depth(tree: Tree, source: Source) -> None:
+def _check_depth(tree: Tree, source: Source, max_nesting: int) -> None:
     """Refuse absurd nesting before the recursive passes (transformer, evaluator) see it."""
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_NESTING:
+        if depth > max_nesting:
             meta = node.meta
             line, column = (1, 1) if getattr(meta, "empty", True) else (meta.line, meta.column)
-            raise LimitError(f"the source nests more than {MAX_NESTING} levels deep", Span(
+            raise LimitError(f"the source nests more than {max_nesting} levels deep", Span(
                 source, line, column, line, column + 1),
-                hint="split deeply nested braces, brackets or long chains of operators")
+                hint="split deeply nested braces, brackets or long chains of operators "
+                     "(or raise the limit with --limit max_source_nesting=N)")
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
-def _integer(text: str, span: Span) -> int:
-    if len(text) > MAX_DIGITS:
-        raise LimitError(f"an integer literal of {len(text):,} digits", span,
-                         hint="values are limited to +-2**62")
+def _integer(text: str, span: Span, max_digits: int) -> int:
+    if len(text) > min(max_digits, 4000):  # Python refuses to convert more than 4,300 digits
+        raise LimitError(f"an integer literal of {len(text):,} digits (the limit is {max_digits:,})", span,
+                         hint="values are limited to +-2**62 (Limits.max_int)")
     return int(text)
 
 
@@ -208,9 +209,9 @@ def _unclosed_brace(source: Source) -> Span | None:
 class _ToAst(Transformer):
     """Parse tree -> AST. Method names are the grammar's aliases."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, max_digits: int):
         super().__init__()
-        self.source = source
+        self.source, self.max_digits = source, max_digits
 
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", True):
@@ -337,13 +338,13 @@ class _ToAst(Transformer):
         return ast.Index(self._span(meta), children[0], children[1])
 
     def int_(self, meta, children):
-        return ast.Literal(self._span(meta), _integer(str(children[0]), self._span(meta)))
+        return ast.Literal(self._span(meta), _integer(str(children[0]), self._span(meta), self.max_digits))
 
     def float_(self, meta, children):
         return ast.Literal(self._span(meta), float(children[0]))
 
     def dims(self, meta, children):
-        return ast.Literal(self._span(meta), tuple(_integer(p, self._span(meta)) for p in str(children[0]).split("x")))
+        return ast.Literal(self._span(meta), tuple(_integer(p, self._span(meta), self.max_digits) for p in str(children[0]).split("x")))
 
     def string(self, meta, children):
         return ast.Literal(self._span(meta), str(children[0])[1:-1])

@@ -79,7 +79,9 @@ def assert_outcome(argv: list[str], path: str, text: str | None) -> tuple[int, s
 def assert_located(err: str, path: str, text: str | None, where: str = "") -> None:
     match = LOCATED.search(err)
     assert match, f"{where}: no located error in\n{err}"
-    here = Path(match["path"]).parent == Path(path).parent  # the file, or a file it imports
+    from cnnc.dsl.loader import zoo_dir
+
+    here = Path(match["path"]).resolve().parent in (Path(path).resolve().parent, zoo_dir().resolve())  # or its imports
     assert here, f"{where}: located outside the case's directory\n{err}"
     line, column = int(match["line"]), int(match["col"])
     if text is not None and match["path"] == path:  # the location lies inside the text (or just after)

@@ -161,6 +161,7 @@ network N {
 imp.cnn:1:1: error: no such file: nope.cnn
     1 | import "nope.cnn"
       | ^^^^^^^^^^^^^^^^^
+  hint: looked next to the importing file and among the shipped networks
 """),
     "junk": (
         """\

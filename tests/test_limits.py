@@ -152,14 +152,14 @@ def test_self_import(tmp_path):
 
 @pytest.mark.parametrize("target, message", [
     ("missing.cnn", "no such file"),
-    ("sub", "is a directory"),
+    ("sub.cnn", "is a directory"),
     ("fifo.cnn", "not a regular file"),
     ("dangling.cnn", "no such file"),
     ("nul\x00.cnn", "no such file"),
 ])
 def test_bad_imports_are_located(tmp_path, monkeypatch, target, message):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub.cnn").mkdir()
     os.mkfifo(tmp_path / "fifo.cnn")
     os.symlink(tmp_path / "nowhere.cnn", tmp_path / "dangling.cnn")
     text = f'import "{target}"\nnetwork N {{ input 3x8x8; relu }}\n'

@@ -125,7 +125,7 @@ def test_cli_writes_pt2_and_onnx(tmp_path):
     assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", str(tmp_path / "t.pt2")]) == 0
     program = torch.export.load(str(tmp_path / "t.pt2"))
     assert program.module()(torch.randn(5, 1, 28, 28)).shape == (5, 10)  # dynamic batch
-    assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", "-"]) == 1
+    assert main(["compile", "examples/tiny_cnn.cnn", "--format", "pt2", "-o", "-"]) == 2  # usage
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     assert main(["compile", "examples/tiny_cnn.cnn", "--format", "onnx", "-o", str(tmp_path / "t.onnx")]) == 0
