@@ -37,7 +37,12 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE 
 
 
 class UsageError(Exception):
-    """A command-line mistake (not a .cnn one): reported in one line, exit 2 as argparse's own."""
+    """A command-line mistake (not a .cnn one): reported in one line, exit 2 as argparse's own; a
+    wrong value for a right option (`--set classes=ten`) is the input's fault: `status` 1."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE):
+        super().__init__(message)
+        self.status = status
 
 
 
@@ -171,7 +176,7 @@ def _params(pairs: list[str], limits) -> dict:
             raise UsageError(f"--set expects NAME=VALUE, got {pair!r}")
         if value.strip().isidentifier() and value.strip() not in ("true", "false"):  # `--set classes=ten`
             raise UsageError(f"--set {pair}: `{value.strip()}` is not a number, list or true/false; "
-                             f"to pass a string, quote it: --set '{name.strip()}=\"{value.strip()}\"'")
+                             f"to pass a string, quote it: --set '{name.strip()}=\"{value.strip()}\"'", EXIT_INPUT)
         params[name.strip()] = parse_value(value, limits, origin=f"--set {name.strip()}")
     return params
 
@@ -443,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except UsageError as error:
         report(f"cnnc: error: {error}")
-        return EXIT_USAGE
+        return error.status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -213,7 +213,7 @@ def test_cli_compile_deploy(tmp_path, capsys):
     got = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
     with torch.no_grad():
         assert relative(got, model(x)) <= 1e-4
-    assert main(["compile", "archs/lenet5.cnn", "--deploy", "-o", str(tmp_path / "x.py")]) == 1
+    assert main(["compile", "archs/lenet5.cnn", "--deploy", "-o", str(tmp_path / "x.py")]) == 2  # usage
     assert "--deploy" in capsys.readouterr().err
     assert main(["compile", "archs/lenet5.cnn", "--weights", str(weights), "--format", "pt2",
                  "-o", str(tmp_path / "x.pt2")]) == 0

@@ -39,11 +39,11 @@ def test_render_html_is_self_contained(tmp_path, capsys):
 
 
 def test_render_html_errors(tmp_path, capsys):
-    assert cli.main(["render", "resnet50", "-o", str(tmp_path / "x.html"), "--rankdir", "LR"]) == 1
+    assert cli.main(["render", "resnet50", "-o", str(tmp_path / "x.html"), "--rankdir", "LR"]) == 2  # usage
     assert capsys.readouterr().err == ("cnnc: error: --rankdir LR applies to Graphviz output; the HTML view "
                                        "is drawn top to bottom\n")
     missing = tmp_path / "no" / "such" / "dir" / "x.html"
-    assert cli.main(["render", "resnet50", "-o", str(missing)]) == 1
+    assert cli.main(["render", "resnet50", "-o", str(missing)]) == 2
     assert capsys.readouterr().err == f"cnnc: error: cannot write {missing}: No such file or directory\n"
 
 

@@ -90,7 +90,7 @@ def test_summary_depth_folds_block_instances(capsys):
     assert main(["summary", "resnet50", "--depth", "1"]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[4:]]
     assert rows[5:9] == ["layer1.0", "layer1.1", "layer1.2", "layer2.0"]
-    assert main(["summary", "resnet50", "--depth", "-1"]) == 1
+    assert main(["summary", "resnet50", "--depth", "-1"]) == 2  # usage
     assert capsys.readouterr().err == "cnnc: error: --depth must be 0 or more, got -1\n"
 
 
