@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(pairs: list[str], limits) -> dict:
+def _params(pairs: list[str], limits=None) -> dict:
     """`--set NAME=VALUE`: each value is evaluated by cnnc's evaluator within the limits; its
     messages are located in `--set NAME`."""
     from cnnc.dsl import parse_value
@@ -181,7 +181,7 @@ def _params(pairs: list[str], limits) -> dict:
     return params
 
 
-def _input(text: str | None, limits):
+def _input(text: str | None, limits=None):
     """`--input CxHxW` or `--input NAME=CxHxW`, parsed here so that its messages name `--input`."""
     from cnnc.dsl import parse_shape
 
@@ -364,10 +364,12 @@ def cmd_diff(args) -> int:
     try:
         graphs = []
         for side in ("a", "b"):
-            params = {**_params(args.params), **_params(getattr(args, f"params_{side}"))}
+            limits = _limits(args.limits)
+            params = {**_params(args.params, limits), **_params(getattr(args, f"params_{side}"), limits)}
             shape = getattr(args, f"input_{side}") or args.input
-            graph = dsl.build(getattr(args, side), params=params, input=_input(shape),
-                              network=getattr(args, f"network_{side}"), limits=_limits(args.limits), networkx=False)
+            graph = dsl.build(getattr(args, side), params=params, input=_input(shape, limits),
+                              network=getattr(args, f"network_{side}"), limits=limits,
+                              search_path=getattr(args, "search_path", []), networkx=False)
             _warn(args, graph)
             graphs.append(graph)
         result = compare(*graphs)

@@ -51,15 +51,18 @@ class Analysis:
     broken: set = field(default_factory=set)        # names of definitions that do not parse
 
 
-def analyse(text: str, path: str) -> Analysis:
+def analyse(text: str, path: str, limits=None) -> Analysis:
+    """`limits` (cnnc.dsl.limits.Limits) bounds this analysis alone: each session may have its own."""
     from cnnc.dsl import _stack_room
+    from cnnc.dsl.limits import Limits
 
     result = Analysis(path, text)
+    limits = limits or Limits()
     with _stack_room():
-        result.module = _parse(text, path, result)
+        result.module = _parse(text, path, result, limits)
         if result.module is not None:
-            result.program = _load(result.module, path, result)
-            _elaborate(result)
+            result.program = _load(result.module, path, result, limits)
+            _elaborate(result, limits)
     seen, unique = set(), []
     for problem in result.problems:
         key = (problem.severity, problem.message, problem.line, problem.column)
@@ -72,11 +75,11 @@ def analyse(text: str, path: str) -> Analysis:
 
 # ---- parsing, with recovery per top-level definition ------------------------------------------
 
-def _parse(text: str, path: str, result: Analysis) -> ast.Module | None:
+def _parse(text: str, path: str, result: Analysis, limits) -> ast.Module | None:
     from cnnc.dsl.syntax import parse
 
     try:
-        return parse(text, path)
+        return parse(text, path, limits)
     except ParseError:
         pass
     except CnnError as error:  # a limit: nothing more to say about this text
@@ -89,7 +92,7 @@ def _parse(text: str, path: str, result: Analysis) -> ast.Module | None:
     for begin, end in zip(starts, starts[1:] + [len(text)]):
         chunk = re.sub(r"[^\n]", " ", text[:begin]) + text[begin:end]  # positions stay exact
         try:
-            module = parse(chunk, path)
+            module = parse(chunk, path, limits)
         except CnnError as error:
             _add(result, error, path)
             named = _DEFINES.match(text[begin:end])
@@ -104,14 +107,14 @@ def _parse(text: str, path: str, result: Analysis) -> ast.Module | None:
 
 # ---- imports and definitions, each on its own -------------------------------------------------
 
-def _load(module: ast.Module, path: str, result: Analysis):
+def _load(module: ast.Module, path: str, result: Analysis, limits):
     from cnnc.dsl import loader
 
     program = loader.Program(module, path)
     for item in module.imports:
         try:
             loader._collect(program, ast.Module(item.span, (item,), (), ()), path,
-                            stack=[os.path.abspath(path)], seen=set())
+                            stack=[os.path.abspath(path)], seen=set(), limits=limits)
         except CnnError as error:
             _add(result, error, path, fallback=item.span)
     for table, definitions, what in ((program.blocks, module.blocks, "block"),
@@ -124,9 +127,10 @@ def _load(module: ast.Module, path: str, result: Analysis):
     return program
 
 
-def _elaborate(result: Analysis) -> None:
+def _elaborate(result: Analysis, limits) -> None:
     from cnnc.dsl.analysis import analyse as annotate
-    from cnnc.dsl.elaborate import Limits, elaborate
+    from cnnc.dsl.elaborate import elaborate
+    from cnnc.dsl.expressions import Budget
     from cnnc.dsl.lint import lint
 
     program = result.program
@@ -136,9 +140,10 @@ def _elaborate(result: Analysis) -> None:
         if result.broken & _uses(network, program):
             continue
         try:
-            graph = elaborate(program, network, {}, {}, Limits())
-            lint(graph, program, network)
-            graph = annotate(graph)
+            budget = Budget(limits)
+            graph = elaborate(program, network, {}, {}, limits, budget)
+            lint(graph, program, network, budget)
+            graph = annotate(graph, limits)
         except CnnError as error:
             _add(result, error, result.path, fallback=network.name_span)
             continue

@@ -7,9 +7,10 @@ Imports stay home. `import "NAME.cnn"` names a .cnn file by a relative path, loo
 2. in each directory of the search path (`--path DIR`, `search_path=` in Python), in order;
 3. among the shipped networks (`import "resnet50.cnn"` reuses the zoo's blocks).
 
-A path that leaves its directory (`../x.cnn` at the top of it) is not looked up there, and an
-absolute path or a file that is not a `.cnn` file is refused: nothing else is ever read, so a
-file's error excerpt can never show the content of anything but a .cnn file.
+A path may climb out of the importing file's directory (`../common/blocks.cnn`), but not out of a
+search-path directory or the zoo. An absolute path, or a file that is not a `.cnn` file, is refused
+before anything is read: no import reads anything but a .cnn file, so no error excerpt can show
+the content of another kind of file (`import "/proc/self/environ"`).
 """
 from __future__ import annotations
 
@@ -130,6 +131,15 @@ def load_program(path: str | None = None, text: str | None = None, limits: Limit
     return program
 
 
+def _collect(program: Program, module: ast.Module, path: str, stack: list[str], seen: set[str],
+             limits: Limits | None = None, search_path=()) -> None:
+    """Follow `module`'s imports into `program` and define its blocks and networks (the language
+    server loads each import on its own, to report each import's problem)."""
+    imports = _Imports(program, limits or Limits(), [str(d) for d in search_path])
+    imports.seen = seen
+    imports.collect(module, path, stack)
+
+
 class _Imports:
     def __init__(self, program: Program, limits: Limits, search_path: list[str]):
         self.program, self.limits, self.search_path = program, limits, search_path
@@ -170,17 +180,14 @@ class _Imports:
         home = os.path.dirname(importer) if os.path.exists(importer) else "."
         bases = [home or ".", *self.search_path, str(zoo_dir())]
         inside = []
-        for base in bases:
+        for number, base in enumerate(bases):
             candidate = os.path.normpath(os.path.join(base, name))
             relative = os.path.relpath(candidate, base)
-            if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-                continue  # leaves its directory: not looked up there
+            if number and (relative == os.pardir or relative.startswith(os.pardir + os.sep)):
+                continue  # leaves a search directory or the zoo: not looked up there
             inside.append(candidate)
             if os.path.lexists(candidate):
                 return candidate
-        if not inside:
-            raise FileError(f"import {name!r} leaves the importing file's directory", item.span,
-                            hint="add the directory that holds it with --path DIR (search_path= in Python)")
         known = sorted({p.name for base in bases if os.path.isdir(base) for p in Path(base).glob("*.cnn")}
                        - {os.path.basename(importer)})
         suggestion = closest(os.path.basename(name), known)
