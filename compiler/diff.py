@@ -213,6 +213,17 @@ def _by_block(diff: Diff, items: list, path_of) -> list:
     return runs
 
 
+def _block_runs(blocks: list) -> list:
+    """Consecutive numbered siblings with the same change as one row: `layer3.1 … layer3.5`."""
+    runs: list = []
+    for path, ca, cb in blocks:
+        if runs and (runs[-1][2], runs[-1][3]) == (ca, cb) and _next(runs[-1][1], path):
+            runs[-1][1] = path
+        else:
+            runs.append([path, path, ca, cb])
+    return [(first if first == last else f"{first}{SEP}{last}", ca, cb) for first, last, ca, cb in runs]
+
+
 def _changed_rows(diff: Diff, code) -> list:
     """Changed layers; those inside a block instance whose arguments changed, as one row per block."""
     rows = []
@@ -250,8 +261,9 @@ def _lines(diff: Diff, md: bool) -> list[str]:
         sb = _shape(diff.b.nodes[b["outputs"][name]]["shape"]) if name in b["outputs"] else "-"
         rows.append((f"output {name}" if name != "output" else "output", sa, sb, "=" if sa == sb else "changed"))
     out += _table(rows, md, right=(False, True, True, False), header=True)
+    blocks = _block_runs(diff.blocks)
     sections = [("Blocks with other arguments", ("path", "A", "", "B"),
-                 [(code(p), ca, "->", cb) for p, ca, cb in diff.blocks]),
+                 [(code(p), ca, "->", cb) for p, ca, cb in blocks]),
                 ("Added in B", ("path", "what", "layers", "params", "MACs"), [(code(_span(g)), _what(g), _n(g.layers, "layer"), f"{_signed(g.params)} params",
                                  f"{_signed(g.macs)} MACs") for g in diff.added]),
                 ("Removed from A", ("path", "what", "layers", "params", "MACs"), [(code(_span(g)), _what(g), _n(g.layers, "layer"), f"{_signed(-g.params)} params",

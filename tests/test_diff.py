@@ -28,6 +28,7 @@ def _run(args, capsys):
 GOLDENS = {
     "resnet50_resnet101.txt": ["resnet50", "resnet101"],
     "vgg16_vgg19.txt": ["vgg16", "vgg19"],
+    "resnet50_resnext50.txt": ["resnet50", "resnext50_32x4d"],
     "resnet50_wide.txt": ["resnet50", WIDE],
     "resnet50_wide.md": ["resnet50", WIDE, "--format", "markdown"],
     "lenet5_input36.json": ["lenet5", "lenet5", "--input-b", "1x36x36", "--format", "json"],
