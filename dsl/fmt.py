@@ -23,9 +23,9 @@ The layout (docs/design.md has the reasons):
 - Aligned tables (the rule): where the author padded a cell with more spaces than the canonical
   ones, fmt aligns that column, recomputed tight. Cells are the item after a line's label, each
   argument of the line's first call (rows calling the same layer or block; numbers right-aligned),
-  each statement after a `;`, and the trailing comment. Labels, arguments and comments align over
-  a *run* (the lines of one body not separated by a blank line); statements after `;` over
-  adjacent lines only. Unpadded text is never aligned, so no table appears that the author did not
+  each element of an innermost list literal, each statement after a `;`, and the trailing comment.
+  Labels, arguments and comments align over a *run* (the lines of one body not separated by a
+  blank line); list elements and statements after `;` over adjacent lines only. Unpadded text is never aligned, so no table appears that the author did not
   write, and an edit that widens one row re-aligns the whole column.
 - `# fmt: off` ... `# fmt: on` (on lines of their own) keeps the lines between verbatim.
 """
@@ -468,7 +468,8 @@ def _cells(item: Laid, text: str) -> None:
         stops_at[2] = Stop(("label",), 1, 0, False, _gap_width(text, toks[1], toks[2]) > 1)
     first = 2 if 2 in stops_at else 0
     if len(toks) > first + 2 and toks[first].type == "NAME" and toks[first + 1].value == "(":
-        _arg_cells(text, toks, first, stops_at)
+        first = _arg_cells(text, toks, first, stops_at)
+    _list_cells(text, toks, first, stops_at)
     depth, lowest, statement = 0, 0, 0  # a continuation line reaches its statement's level below 0
     for position, tok in enumerate(toks):
         if tok.value in _OPENERS:
@@ -515,7 +516,9 @@ def _comment_gap(text: str, last: Tok) -> int:
     return len(rest) - len(rest.lstrip(" \t"))
 
 
-def _arg_cells(text: str, toks: list[Tok], first: int, stops_at: dict) -> None:
+def _arg_cells(text: str, toks: list[Tok], first: int, stops_at: dict) -> int:
+    """Cells for the arguments of a line's first call, if it closes on the line; returns where the
+    rest of the line starts."""
     callee = toks[first].value
     depth, start, j = 0, first + 2, 0
     cells = []
@@ -533,7 +536,7 @@ def _arg_cells(text: str, toks: list[Tok], first: int, stops_at: dict) -> None:
             cells.append((start, position))
             start = position + 1
     else:
-        return  # the call continues on another line: not a row
+        return first  # the call continues on another line: not a row
     for j, (begin, end) in enumerate(cells):
         cell = toks[begin:end]
         width = sum(len(t.value) for t in cell) + sum(len(_space(a, b)) for a, b in zip(cell, cell[1:]))
@@ -541,6 +544,45 @@ def _arg_cells(text: str, toks: list[Tok], first: int, stops_at: dict) -> None:
         canonical = 0 if j == 0 else 1
         stops_at[begin] = Stop(("arg", callee, j), canonical, width, numeric,
                                _gap_width(text, toks[begin - 1], toks[begin]) > canonical)
+    return position + 1
+
+
+def _list_cells(text: str, toks: list[Tok], start: int, stops_at: dict) -> None:
+    """Elements of the innermost list literals before the line's first `;` (rows of a table written
+    as lists, e.g. MobileNetV2's [t, c, n, s] settings): cells aligned over adjacent lines."""
+    ordinal, depth = 0, 0
+    for position in range(start, len(toks)):
+        tok = toks[position]
+        if tok.value == ";" and depth <= 0:
+            return
+        depth += tok.value in _OPENERS
+        depth -= tok.value in _CLOSERS
+        prev = toks[position - 1] if position else None
+        if tok.value != "[" or (prev is not None and (prev.type in _ENDERS or prev.value in (")", "]"))):
+            continue
+        cells, begin, inner = [], position + 1, 0
+        for index in range(position + 1, len(toks)):
+            value = toks[index].value
+            if value in ("[", "(", "{", ";"):
+                break  # not an innermost list on one line
+            if value in ("]", ","):
+                if index > begin:
+                    cells.append((begin, index))
+                begin = index + 1
+                if value == "]":
+                    inner = index
+                    break
+        if not inner:
+            continue
+        for j, (first, end) in enumerate(cells):
+            cell = toks[first:end]
+            width = sum(len(t.value) for t in cell) + sum(len(_space(a, b)) for a, b in zip(cell, cell[1:]))
+            numeric = all(t.type in _NUMBERS or (t.value == "-" and t.unary) for t in cell)
+            canonical = 0 if j == 0 else 1
+            origin = toks[first].start - text.rfind("\n", 0, toks[first].start)
+            stops_at.setdefault(first, Stop(("item", ordinal), canonical, width, numeric,
+                                            _gap_width(text, toks[first - 1], toks[first]) > canonical, origin))
+            ordinal += 1
 
 
 def _rank(key: tuple) -> int:
@@ -549,6 +591,8 @@ def _rank(key: tuple) -> int:
         return 0
     if kind == "arg":
         return 1 + key[2]
+    if kind == "item":
+        return 5_000 + key[1]
     if kind == "stmt":
         return 10_000 + key[1]
     return 1_000_000
@@ -570,7 +614,7 @@ def _resolve(laid: list[Laid]) -> None:
         for stop in item.stops:
             stop.pad = -1
             key = (item.run, stop.key)
-            if stop.key[0] == "stmt":
+            if stop.key[0] in ("stmt", "item"):
                 entry = open_rows.get(key)
                 if entry is not None and (entry[1] == previous or entry[0][-1][1].origin == stop.origin):
                     entry[0].append((item, stop))

@@ -255,6 +255,13 @@ def test_aligned_tables_are_kept_and_recomputed():
         "    yy:  conv(100, 3x3, pad=1);  relu;  relu\n}\n")
 
 
+def test_rows_written_as_lists_keep_their_columns():
+    text = ("network N(rows = [[1,  16, 1], [6,  24, 2],\n                   [6, 96, 3], [6, 160, 3]]) {\n"
+            "    input 3x8x8\n}\n")
+    assert format_source(text) == ("network N(rows = [[1, 16, 1], [6,  24, 2],\n"
+                                   "                  [6, 96, 3], [6, 160, 3]]) {\n    input 3x8x8\n}\n")
+
+
 def test_no_table_is_invented():
     text = "network N {\n input 3x8x8\n a: Blk(1, 20)\n bee: Blk(300, 4)\n x: relu;  relu\n yy: conv(1, 1);  relu\n}\n"
     assert format_source(text) == text.replace("\n ", "\n    ")
