@@ -42,7 +42,7 @@ def reference_model(name: str):
         import torchvision
     except ImportError:
         return None
-    return f"torchvision {torchvision.__version__} {name}", getattr(torchvision.models, name)()
+    return f"torchvision {torchvision.__version__}'s eager model", getattr(torchvision.models, name)()
 
 
 def randomise_batchnorms(model) -> None:
@@ -59,7 +59,7 @@ def randomise_batchnorms(model) -> None:
                 module.bias.copy_(torch.rand(n, generator=generator) - 0.5)
 
 
-def build(name: str, variants) -> tuple[str, dict]:
+def build(name: str, variants, size: int = 224) -> tuple[str, dict]:
     """Label of the reference, and {variant: module} sharing one set of weights."""
     import torch
 
@@ -67,43 +67,54 @@ def build(name: str, variants) -> tuple[str, dict]:
     from cnnc.deploy import deploy_module
 
     path = str(ROOT / "archs" / f"{name}.cnn")
+    shape = f"3x{size}x{size}"
     torch.manual_seed(0)
     found = reference_model(name)
     if found is None:
-        label, ref = "cnnc.load (no torchvision: the compiled module is the reference)", cnnc.load(path)
+        label, ref = ("cnnc.load: torchvision is not installed, so the non-deploy compiled module "
+                      "is the reference", cnnc.load(path, input=shape))
     else:
         label, ref = found
     randomise_batchnorms(ref)
     weights = ref.state_dict()
     models = {"reference": ref.eval()}
     if "compiled" in variants:
-        models["compiled"] = cnnc.load(path, weights=weights).eval()
+        models["compiled"] = cnnc.load(path, input=shape, weights=weights).eval()
     if "fold" in variants:
-        models["fold"] = deploy_module(cnnc.analyse(path), weights, channels_last=False)
+        models["fold"] = deploy_module(cnnc.analyse(path, input=shape), weights, channels_last=False)
     if "deploy" in variants or "deploy+freeze" in variants:
-        models["deploy"] = cnnc.load(path, weights=weights, deploy=True)
+        models["deploy"] = cnnc.load(path, input=shape, weights=weights, deploy=True)
     return label, models
 
 
 def freeze(model, x):
+    """The frozen, oneDNN-optimised TorchScript module, or None where oneDNN refuses the network
+    (e.g. an adaptive pool whose input size is not a multiple of its output size)."""
     import torch
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, x.contiguous(memory_format=torch.channels_last))
-        return torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+        frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+        try:
+            frozen(x)
+        except RuntimeError:
+            return None
+        return frozen
 
 
-def measure(name: str, batches: list[int], repeats: int, variants) -> list[dict]:
+def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS, size: int = 224) -> list[dict]:
     import torch
 
-    label, models = build(name, variants)
+    label, models = build(name, variants, size)
     rows = []
     for batch in batches:
-        x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(batch))
+        x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(batch))
         runs = {k: m for k, m in models.items() if k in variants}
         if "deploy+freeze" in variants:
-            runs["deploy+freeze"] = freeze(models["deploy"], x)
+            frozen = freeze(models["deploy"], x)
+            if frozen is not None:
+                runs["deploy+freeze"] = frozen
         if "deploy" not in variants:
             runs.pop("deploy", None)
         times = {k: [] for k in runs}
@@ -124,16 +135,18 @@ def measure(name: str, batches: list[int], repeats: int, variants) -> list[dict]
         median = {k: statistics.median(v) for k, v in times.items()}
         rows.append({"net": name, "batch": batch, "reference": label, "ms": median,
                      "speedup": {k: median["reference"] / v for k, v in median.items()},
-                     "difference": difference, "repeats": repeats})
+                     "difference": difference, "repeats": repeats, "size": size,
+                     "threads": torch.get_num_threads(), "variants": list(runs)})
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    variants = [v for v in VARIANTS if v in rows[0]["ms"]]
+    variants = [v for v in VARIANTS if any(v in row["ms"] for row in rows)]
     head = "| network | batch | " + " | ".join(variants) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(variants)]
     for row in rows:
-        cells = [f"{row['ms'][v] * 1e3:.0f} ms ({row['speedup'][v]:.2f}x)" for v in variants]
+        cells = [f"{row['ms'][v] * 1e3:.0f} ms ({row['speedup'][v]:.2f}x)" if v in row["ms"] else "—"
+                 for v in variants]
         lines.append(f"| {row['net']} | {row['batch']} | " + " | ".join(cells) + " |")
     worst = max(d for row in rows for d in row["difference"].values())
     lines.append("")
@@ -150,6 +163,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--size", type=int, default=224, help="input height and width")
     args = parser.parse_args(argv)
     import torch
 
@@ -161,7 +175,7 @@ def main(argv=None) -> None:
         if not (ROOT / "archs" / f"{name}.cnn").exists():
             print(f"skipped {name}: archs/{name}.cnn does not exist", file=sys.stderr)
             continue
-        rows += measure(name, [int(b) for b in args.batches.split(",")], args.repeats, variants)
+        rows += measure(name, [int(b) for b in args.batches.split(",")], args.repeats, variants, args.size)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(table(rows))

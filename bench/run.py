@@ -1,18 +1,27 @@
 """cnnc's headline figures in one table: each a ratio measured in the same run, with the absolutes.
 
-    python bench/run.py [--runs 5] [--repeats 15] [--sizes 1000,10000,100000] [--markdown]
+    python bench/run.py [--smoke] [--runs 5] [--repeats 15] [--sizes 1000,10000,100000]
+                        [--deploy-nets resnet50,vgg16,mobilenet_v2] [--batches 1,8] [--no-peers]
 
 1. Summary of ResNet-50 from a fresh process: `cnnc check` and `cnnc summary` against a torch-based
    summary (bench/torch_summary.py: build the module, one forward pass with hooks, as torchinfo
    does); median wall time and median peak RSS over --runs interleaved runs.
-2. Building the module in-process: `cnnc.load("archs/resnet50.cnn")` (parse, analyse, generate,
-   exec, construct) against the hand-written ResNet-50's constructor (torchvision's when installed).
-3. Forward pass, batch 8, eval mode, no_grad, same weights: compiled against the reference.
-4. Scaling: `cnnc check` from a fresh process on generated plain (conv, relu)* and residual
-   networks of 1k, 10k and 100k layers (in a temp dir), with the default resource limits lifted
-   (they stop at 100,000 layers and 250,000 elaboration steps); ratios 10k/1k and 100k/10k, and
-   the time per layer once the startup (a 2-layer network) is subtracted.
+2. Peers (optional): torchinfo, fvcore, ptflops, thop and torchview on torchvision's ResNet-50
+   (bench/peers.py), fresh processes interleaved with `cnnc check`; each tool that is not
+   installed, or torchvision itself, is skipped and said so.
+3. Scaling: `cnnc check` from a fresh process on generated plain (conv, relu)* and residual
+   networks of each --sizes layers (in a temp dir), the default resource limits raised with
+   `--limit` (they stop at 100,000 layers and 250,000 elaboration steps).
+4. Re-analysis of ResNet-50 in-process (parse, elaborate, lint, analyse: what the language server
+   does on every edit), median of many.
+5. Building the module in-process: `cnnc.load("archs/resnet50.cnn")` against the reference's
+   constructor (torchvision's when installed, else the hand-written bench/reference_resnet50.py).
+6. Forward pass, eval mode, no_grad, same weights: compiled against the reference.
+7. The deploy build (bench/bench_deploy.py) against torchvision's eager model (or, without
+   torchvision, the non-deploy compiled module) at each --batches, for each --deploy-nets that
+   exists in archs/.
 
+`--smoke` runs every figure once at the smallest sizes (CI runs it, so no figure rots unnoticed).
 Timings on a shared machine are noisy: compare the ratios, which are measured side by side.
 """
 from __future__ import annotations
@@ -34,10 +43,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 RESNET50 = str(ROOT / "archs" / "resnet50.cnn")
-CHECK_UNLIMITED = """import sys
-from cnnc.cli import main
-sys.exit(main(["check", sys.argv[1], "--limit", "max_nodes=10000000", "--limit", "max_steps=100000000"]))
-"""
+# The public way to raise the limits for the scaling networks: the command line's --limit.
+UNLIMITED = ["--limit", "max_nodes=10000000", "--limit", "max_steps=100000000"]
 
 
 def machine() -> str:
@@ -79,13 +86,47 @@ def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[fl
             for name, s in samples.items()}
 
 
+def cnnc_command() -> str:
+    beside = os.path.join(os.path.dirname(sys.executable), "cnnc")
+    return beside if os.path.exists(beside) else shutil.which("cnnc") or beside
+
+
 def summaries(runs: int) -> dict:
-    cnnc = shutil.which("cnnc") or os.path.join(os.path.dirname(sys.executable), "cnnc")
+    cnnc = cnnc_command()
     return interleaved({
         "check": [cnnc, "check", RESNET50],
         "summary": [cnnc, "summary", RESNET50],
         "torch": [sys.executable, str(ROOT / "bench" / "torch_summary.py"), "--model", "reference"],
     }, runs)
+
+
+def peers(runs: int) -> tuple[dict, list[str]]:
+    """{tool: (wall, rss)} for each installed peer, with `cnnc check` as "cnnc"; and what was skipped."""
+    import importlib.util
+
+    from peers import TOOLS
+
+    if importlib.util.find_spec("torchvision") is None:
+        return {}, ["all peers (they run on torchvision's model; torchvision is not installed)"]
+    present = [t for t in TOOLS if importlib.util.find_spec(t) is not None]
+    skipped = [f"{t} (not installed)" for t in TOOLS if t not in present]
+    if not present:
+        return {}, skipped
+    commands = {"cnnc": [cnnc_command(), "check", RESNET50]}
+    commands.update({t: [sys.executable, str(ROOT / "bench" / "peers.py"), t] for t in present})
+    return interleaved(commands, runs), skipped
+
+
+def reanalysis(repeats: int) -> dict:
+    """Median and best seconds to re-analyse ResNet-50's text in-process (no networkx, no torch)."""
+    from cnnc import dsl
+
+    text = Path(RESNET50).read_text()
+    dsl.build(RESNET50, text=text, networkx=False)  # warm: imports, the parser's tables
+    times = []
+    for _ in range(repeats):
+        times.append(_timed(lambda: dsl.build(RESNET50, text=text, networkx=False)))
+    return {"median": statistics.median(times), "best": min(times), "repeats": repeats}
 
 
 def reference():
@@ -105,7 +146,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def build_and_forward(repeats: int, batch: int = 8) -> dict:
+def build_and_forward(repeats: int, batch: int = 8, builds: int = 5, size: int = 224) -> dict:
     """Median build time and forward time, compiled vs reference, alternating which goes first."""
     import torch
 
@@ -114,14 +155,14 @@ def build_and_forward(repeats: int, batch: int = 8) -> dict:
     name, make = reference()
     cnnc.load(RESNET50), make()  # warm: imports, the parser, the allocator
     build = {"compiled": [], "reference": []}
-    for i in range(5):
+    for i in range(builds):
         order = [("compiled", lambda: cnnc.load(RESNET50)), ("reference", make)]
         for key, fn in order if i % 2 == 0 else order[::-1]:
             build[key].append(_timed(fn))
     ref = make().eval()
     model = cnnc.load(RESNET50).eval()
     model.load_state_dict(ref.state_dict())
-    x = torch.randn(batch, 3, 224, 224)
+    x = torch.randn(batch, 3, size, size)
     forward = {"compiled": [], "reference": []}
     with torch.no_grad():
         difference = (model(x) - ref(x)).abs().max().item()
@@ -130,7 +171,8 @@ def build_and_forward(repeats: int, batch: int = 8) -> dict:
             for key, net in order if i % 2 == 0 else order[::-1]:
                 forward[key].append(_timed(lambda: net(x)))
     med = statistics.median
-    return {"reference": name, "difference": difference, "batch": batch, "threads": torch.get_num_threads(),
+    return {"reference": name, "difference": difference, "batch": batch, "size": size,
+            "threads": torch.get_num_threads(),
             "build": {k: med(v) for k, v in build.items()},
             "forward": {k: med(v) for k, v in forward.items()}}
 
@@ -156,9 +198,8 @@ def scaling(sizes: list[int], runs: int) -> dict:
     """{kind: {layers: median seconds}} of check from a fresh process, the files taking turns
     (sizes of 50,000 layers and more run at most 3 times)."""
     samples = {}
+    cnnc = cnnc_command()
     with tempfile.TemporaryDirectory() as folder:
-        driver = os.path.join(folder, "check.py")
-        Path(driver).write_text(CHECK_UNLIMITED)
         paths = {}
         for kind, make in (("plain", plain), ("residual", residual)):
             for n in sizes:
@@ -167,14 +208,14 @@ def scaling(sizes: list[int], runs: int) -> dict:
         for run in range(runs):
             for (kind, n), path in paths.items():
                 if n < 50_000 or run < 3:
-                    samples.setdefault((kind, n), []).append(fresh([sys.executable, driver, path])[0])
+                    samples.setdefault((kind, n), []).append(fresh([cnnc, "check", path, *UNLIMITED])[0])
     results = {}
     for (kind, n), walls in samples.items():
         results.setdefault(kind, {})[n] = statistics.median(walls)
     return results
 
 
-def table(machine_line, summary, built, scaled, sizes) -> str:
+def table(machine_line, summary, others, skipped, again, built, scaled, sizes, deployed) -> str:
     check, full, torch_ = summary["check"], summary["summary"], summary["torch"]
     fb, ff = built["build"], built["forward"]
     rows = [
@@ -184,42 +225,101 @@ def table(machine_line, summary, built, scaled, sizes) -> str:
          f"torch summary {torch_[1]:.0f} MB", f"{torch_[1] / check[1]:.1f}x less"),
         ("ResNet-50 full table, fresh process: wall time", f"`cnnc summary` {full[0]:.2f} s",
          f"torch summary {torch_[0]:.2f} s", f"{torch_[0] / full[0]:.1f}x faster"),
+    ]
+    if others:
+        ours = others["cnnc"]
+        for tool, (wall, rss) in others.items():
+            if tool != "cnnc":
+                rows.append((f"ResNet-50 summary, fresh process: {tool} (torchvision's model)",
+                             f"`cnnc check` {ours[0]:.2f} s, {ours[1]:.0f} MB", f"{tool} {wall:.2f} s, {rss:.0f} MB",
+                             f"{wall / ours[0]:.1f}x faster, {rss / ours[1]:.1f}x less memory"))
+    rows += [
+        ("ResNet-50 re-analysis in-process (parse to analysed IR, as the language server does)",
+         f"{again['median'] * 1e3:.1f} ms (best {again['best'] * 1e3:.1f} ms, {again['repeats']} runs)",
+         "target: well under 50 ms", ""),
         ("ResNet-50 module, in-process build", f"`cnnc.load` {fb['compiled'] * 1e3:.0f} ms",
          f"constructor {fb['reference'] * 1e3:.0f} ms", f"{fb['compiled'] / fb['reference']:.2f}x the time"),
-        (f"ResNet-50 forward, batch {built['batch']}, CPU, {built['threads']} threads", f"compiled {ff['compiled'] * 1e3:.0f} ms",
-         f"reference {ff['reference'] * 1e3:.0f} ms", f"{ff['compiled'] / ff['reference']:.2f}x the time"),
+        (f"ResNet-50 forward, batch {built['batch']}, {built['size']}x{built['size']}, CPU, {built['threads']} threads",
+         f"compiled {ff['compiled'] * 1e3:.0f} ms", f"reference {ff['reference'] * 1e3:.0f} ms",
+         f"{ff['compiled'] / ff['reference']:.2f}x the time"),
     ]
     for kind in ("plain", "residual"):
         times = scaled[kind]
-        absolute = ", ".join(f"{n // 1000}k: {times[n]:.2f} s" for n in sizes)
-        ratios = ", ".join(f"{b // 1000}k/{a // 1000}k {times[b] / times[a]:.1f}x"
-                           for a, b in zip(sizes, sizes[1:]))
-        marginal = ", ".join(f"{a // 1000}k→{b // 1000}k {(times[b] - times[a]) / (b - a) * 1e6:.0f} µs"
+        absolute = ", ".join(f"{_k(n)}: {times[n]:.2f} s" for n in sizes)
+        ratios = ", ".join(f"{_k(b)}/{_k(a)} {times[b] / times[a]:.1f}x" for a, b in zip(sizes, sizes[1:]))
+        marginal = ", ".join(f"{_k(a)}→{_k(b)} {(times[b] - times[a]) / (b - a) * 1e6:.0f} µs"
                              for a, b in zip(sizes, sizes[1:]))
         rows.append((f"`cnnc check` scaling, {kind} network", absolute,
-                     f"cost per added layer: {marginal}", ratios))
-    lines = [f"Measured {datetime.date.today().isoformat()} by `python bench/run.py` on {machine_line}.",
+                     f"time per added layer: {marginal}", ratios))
+    lines = [f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
+             f"`python bench/run.py` on {machine_line}.",
              f"Reference network: {built['reference']} (max |logit difference| with the same weights "
-             f"{built['difference']:.1e}); its constructor initialises like torchvision's (default init, "
-             "then kaiming_normal_ over the convs), the compiled module keeps torch's default init. "
-             "torch summary: bench/torch_summary.py (build + one hooked forward pass, batch 1).", "",
+             f"{built['difference']:.1e}). torch summary: bench/torch_summary.py (build + one hooked "
+             "forward pass, batch 1)." + (f" Skipped: {', '.join(skipped)}." if skipped else ""), "",
              "| figure | cnnc | against | ratio |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
+    if deployed:
+        from bench_deploy import table as deploy_table
+
+        lines += ["", f"Deploy build (`cnnc.load(..., weights=..., deploy=True)`), CPU, {deployed[0]['threads']} "
+                      f"threads, {deployed[0]['size']}x{deployed[0]['size']} inputs; median ms per forward pass "
+                      "(throughput ratio against the reference):", "", deploy_table(deployed)]
     return "\n".join(lines)
+
+
+def _k(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+_START = time.perf_counter()
+
+
+def progress(what: str) -> None:
+    print(f"[{time.perf_counter() - _START:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="every figure once at the smallest sizes (a quick check that the benchmark runs)")
     parser.add_argument("--runs", type=int, default=5, help="fresh-process runs per command")
     parser.add_argument("--repeats", type=int, default=15, help="forward passes per network")
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="layers of the scaling networks")
+    parser.add_argument("--deploy-nets", default="resnet50,vgg16,mobilenet_v2")
+    parser.add_argument("--batches", default="1,8", help="batch sizes of the deploy figures")
+    parser.add_argument("--deploy-repeats", type=int, default=7)
+    parser.add_argument("--no-peers", action="store_true", help="skip torchinfo, fvcore, ...")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.repeats, args.sizes, args.deploy_repeats, args.batches = 1, 1, "100,1000", 1, "1"
     sizes = [int(s) for s in args.sizes.split(",")]
     machine_line = machine()
-    summary = summaries(args.runs)  # fresh processes first, while this one is small
+    # fresh processes first, while this one is small (a child inherits its parent's peak RSS)
+    progress("summaries")
+    summary = summaries(args.runs)
+    progress("peers")
+    others, skipped = ({}, ["peers (--no-peers)"]) if args.no_peers else peers(min(args.runs, 3))
+    progress("scaling")
     scaled = scaling(sizes, args.runs)
-    built = build_and_forward(args.repeats)
-    print(table(machine_line + f", {os.getloadavg()[0]:.1f} at end", summary, built, scaled, sizes))
+    progress("re-analysis")
+    again = reanalysis(3 if args.smoke else 50)
+    progress("build and forward")
+    if args.smoke:
+        built = build_and_forward(1, batch=1, builds=1, size=64)
+    else:
+        built = build_and_forward(args.repeats)
+    from bench_deploy import measure
+
+    deployed = []
+    for name in args.deploy_nets.split(","):
+        if (ROOT / "archs" / f"{name}.cnn").exists():
+            progress(f"deploy {name}")
+            deployed += measure(name, [int(b) for b in args.batches.split(",")], args.deploy_repeats,
+                                size=64 if args.smoke else 224)
+        else:
+            skipped.append(f"deploy {name} (no archs/{name}.cnn)")
+    print(table(machine_line + f", {os.getloadavg()[0]:.1f} at end", summary, others, skipped, again, built,
+                scaled, sizes, deployed))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ does.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from cnnc.dsl.diagnostics import CnnError, NameError_, closest
 from cnnc.dsl.expressions import show
 from cnnc.dsl.ops import OPS, WORDS
@@ -100,7 +102,7 @@ def receptive(graph, node) -> tuple[str, tuple, tuple]:
         elif window[0] == "up":
             _, kernel, stride = window
             steps = -(-kernel[i] // stride[i])
-            value, step = int(rf[i] + (steps - 1) * jump[i]), jump[i] / stride[i]
+            value, step = int(rf[i] + (steps - 1) * jump[i]), Fraction(jump[i]) / stride[i]
             text = (f"{start[i]} + (\u2308{kernel[i]}/{stride[i]}\u2309 {MINUS} 1){TIMES}{num(jump[i])} = {num(value)}; "
                     f"jump {num(jump[i])}/{stride[i]} = {num(step)}")
         else:

@@ -72,9 +72,10 @@ def _sources(graph, node) -> list:
 
 def _receptive(data: dict, sources: list, in_shapes: list):
     """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis.
-    `sources` are the data of the input nodes, in port order."""
+    `sources` are the data of the input nodes, in port order. Jumps are integers until an upsampling
+    or an adaptive pool makes one fractional (Fraction arithmetic costs ~20x integer arithmetic)."""
     if not sources:
-        return (1, 1), (Fraction(1), Fraction(1))
+        return (1, 1), (1, 1)
     if len(sources) == 1:
         rf, jump = sources[0]["rf"], sources[0]["jump"]
     else:
@@ -87,16 +88,27 @@ def _receptive(data: dict, sources: list, in_shapes: list):
         if len(in_shapes[0]) != 3:
             return rf, jump
         size = in_shapes[0][1:]
-        return (tuple(int(rf[i] + (size[i] - 1) * jump[i]) for i in range(2)),
-                tuple(jump[i] * size[i] for i in range(2)))
+        return ((_floor(rf[0] + (size[0] - 1) * jump[0]), _floor(rf[1] + (size[1] - 1) * jump[1])),
+                (jump[0] * size[0], jump[1] * size[1]))
     if window[0] == "up":
         _, kernel, stride = window
         steps = [-(-kernel[i] // stride[i]) for i in range(2)]
-        return (tuple(int(rf[i] + (steps[i] - 1) * jump[i]) for i in range(2)),
-                tuple(jump[i] / stride[i] for i in range(2)))
+        return ((_floor(rf[0] + (steps[0] - 1) * jump[0]), _floor(rf[1] + (steps[1] - 1) * jump[1])),
+                (_exact(Fraction(jump[0]) / stride[0]), _exact(Fraction(jump[1]) / stride[1])))
     kernel, stride = window
-    return (tuple(int(rf[i] + (kernel[i] - 1) * jump[i]) for i in range(2)),
-            tuple(jump[i] * stride[i] for i in range(2)))
+    return ((_floor(rf[0] + (kernel[0] - 1) * jump[0]), _floor(rf[1] + (kernel[1] - 1) * jump[1])),
+            (_exact(jump[0] * stride[0]), _exact(jump[1] * stride[1])))
+
+
+def _floor(value) -> int:
+    return value if value.__class__ is int else int(value)
+
+
+def _exact(value):
+    """An integer when `value` is whole (a Fraction otherwise)."""
+    if value.__class__ is int or value.denominator != 1:
+        return value
+    return value.numerator
 
 
 def numel(shape) -> int:
