@@ -73,5 +73,12 @@ def test_wheel_installs_cnnc_only_and_works_from_anywhere(tmp_path):
     assert resnet50.split()[:6] == ["resnet50", "ResNet50", "25,557,032", "4.09", "GMACs", "50"]
     assert zoo[-1] == f"Examples, one small file per construct: {site / 'cnnc' / 'examples'}"
 
+    (elsewhere / "mine.cnn").write_text(  # a user's file that reuses the zoo's blocks
+        'import "resnet50.cnn"\n\nnetwork Mine {\n    input 3x64x64\n    conv(64, 3x3, pad=1)\n'
+        "    Bottleneck(16)\n    avgpool(global); flatten; linear(10)\n}\n")
+    out = run([str(venv / "bin" / "cnnc"), "check", "mine.cnn"], elsewhere, env)
+    # params 1,792 + 4,544 + 650; MACs 64x64 pixels x (27 x 64 + 64 x 16 + 144 x 16 + 16 x 64) + 640
+    assert out == "mine.cnn: ok: Mine: 6,986 params, 24.9 MMACs -> [N, 10]\n"
+
     dot = run([str(venv / "bin" / "cnnc"), "render", "resnet50", "-o", "-"], elsewhere, env)
     assert str(site) not in dot and "resnet50.cnn:" in dot  # tooltips name the shipped file
