@@ -14,6 +14,8 @@ milliseconds per forward pass and throughput ratios against the reference (above
 - deploy: `cnnc.load(path, weights=..., deploy=True)`: fold + channels_last.
 - deploy+freeze: the deploy module traced, `torch.jit.freeze`d and `optimize_for_inference` (oneDNN
   fusion of conv + add + relu, prepacked weights): a TorchScript module, not exportable.
+- deploy+inductor (only when asked for with --variants): `torch.compile` of the deploy module with
+  inductor's freezing (`torch._inductor.config.freezing = True`); compiling takes minutes on 2 cores.
 
 Every variant's output is compared with the reference's (max relative difference, printed).
 BatchNorm statistics and affine terms are randomised first (a fresh model's mean 0 / variance 1
@@ -33,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("reference", "compiled", "fold", "deploy", "deploy+freeze")
+VARIANTS = ("reference", "compiled", "fold", "deploy", "deploy+freeze", "deploy+inductor")
 
 
 def reference_model(name: str):
@@ -82,7 +84,7 @@ def build(name: str, variants, size: int = 224) -> tuple[str, dict]:
         models["compiled"] = cnnc.load(path, input=shape, weights=weights).eval()
     if "fold" in variants:
         models["fold"] = deploy_module(cnnc.analyse(path, input=shape), weights, channels_last=False)
-    if "deploy" in variants or "deploy+freeze" in variants:
+    if any(v.startswith("deploy") for v in variants):
         models["deploy"] = cnnc.load(path, input=shape, weights=weights, deploy=True)
     return label, models
 
@@ -103,7 +105,7 @@ def freeze(model, x):
         return frozen
 
 
-def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS, size: int = 224) -> list[dict]:
+def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1], size: int = 224) -> list[dict]:
     import torch
 
     label, models = build(name, variants, size)
@@ -115,6 +117,11 @@ def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS, size
             frozen = freeze(models["deploy"], x)
             if frozen is not None:
                 runs["deploy+freeze"] = frozen
+        if "deploy+inductor" in variants:
+            import torch._inductor.config
+
+            torch._inductor.config.freezing = True
+            runs["deploy+inductor"] = torch.compile(models["deploy"])
         if "deploy" not in variants:
             runs.pop("deploy", None)
         times = {k: [] for k in runs}
@@ -161,7 +168,7 @@ def main(argv=None) -> None:
     parser.add_argument("--nets", default="resnet50,vgg16")
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(VARIANTS[:-1]))
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--size", type=int, default=224, help="input height and width")
     args = parser.parse_args(argv)
