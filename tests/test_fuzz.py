@@ -1,21 +1,32 @@
-"""Fuzzing with a fixed budget (2,100 cases): hostile or broken input never crashes cnnc.
+"""Fuzzing with a fixed budget (2,100 cases): hostile or broken input never crashes cnnc, and the
+programs that check run in torch as analysed.
 
-The invariant is in tests/fuzz_support.py. Cases are derandomized, so CI runs are reproducible;
-bench/fuzz_long.py runs the same strategies at length with fresh randomness.
+The generators and the invariant are in cnnc.fuzz (and cnnc.fuzz_exec, which runs the generated
+module). Cases are derandomized, so CI runs are reproducible; bench/fuzz_long.py runs the same
+strategies at length with fresh randomness.
 """
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cnnc import dsl
+from cnnc import dsl, fuzz
 from cnnc.dsl.diagnostics import CnnError
+from cnnc.fuzz import LOCATED, check_file, run_cli, write_case
 
-from fuzz_support import check_file, mutants, programs, write_case
+
+def mutants():
+    return st.randoms(use_true_random=False).map(fuzz.mutate)
+
+
+def programs():
+    return st.randoms(use_true_random=False).map(fuzz.program)
 
 
 def fuzz_settings(examples: int):
+    """Derandomised; no shrinking (a case is a random.Random's draws: shrinking them takes minutes and
+    rarely simplifies the text), so a failure is reported at once, with the text that failed."""
     return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=list(HealthCheck))
 
 
 def build_or_located_error(text: str) -> None:
@@ -65,8 +76,6 @@ def test_generated_programs(tmp_path, text):
                                    "1x" * 2000 + "1", "-" * 3000 + "1", "[1] * 100000000", "\x00"])
 def test_hostile_set_values(tmp_path, value):
     path, text = write_case(tmp_path, "network N(v = 1) { input 3x8x8; relu }\n")
-    from fuzz_support import run_cli
-
     status, _, err, seconds = run_cli(["check", path, "--set", f"v={value}"])
     assert status in (0, 1) and "Traceback" not in err and seconds < 2, err
 
@@ -134,10 +143,6 @@ def _run_measured(args, tmp_path):
 @pytest.mark.parametrize("command", ["check", "summary", "render"])
 def test_hostile_files_in_real_processes(tmp_path, command):
     """Exit 0 or 1, a located error, under 2 s of CPU beyond interpreter start-up, under 500 MB."""
-    from fuzz_support import LOCATED, render_ready
-
-    if command == "render" and not render_ready():
-        pytest.skip("render not written yet")
     (tmp_path / "trivial.cnn").write_text("network T { input 3x8x8; relu }\n")
     extra = ["-o", "-"] if command == "render" else []
     code, _, startup, _ = _run_measured([command, str(tmp_path / "trivial.cnn"), "-q", *extra], tmp_path)
@@ -181,3 +186,41 @@ def test_found_by_fuzzing(tmp_path, name):
 def test_a_merge_label_is_both_a_layer_and_a_group():
     graph = dsl.build(text="network N { input 3x8x8; m: add { relu } | { relu } }")
     assert {"m", "m.0", "m.1"} <= set(graph.nodes)
+
+
+# ---- running what is generated --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["tiny_cnn", "aux_heads", "residual", "vgg_config"])
+def test_executing_a_program_compares_it_with_the_analysis(name):
+    from cnnc.fuzz_exec import execute
+
+    assert execute(f"examples/{name}.cnn") == "ran"
+
+
+@pytest.mark.parametrize("figure", ["macs", "params", "shape"])
+def test_execution_catches_an_analysis_that_differs_from_torch(figure, monkeypatch):
+    """The oracle can fail: an analysis off by one MAC, one parameter or one channel is caught."""
+    import cnnc
+    from cnnc.fuzz import FuzzFailure
+    from cnnc.fuzz_exec import execute
+
+    real = cnnc.analyse
+
+    def wrong(*args, **kwargs):
+        graph = real(*args, **kwargs)
+        if figure == "shape":
+            node = graph.graph["outputs"]["output"]
+            graph.nodes[node]["shape"] = (graph.nodes[node]["shape"][0] + 1,)
+        else:
+            graph.graph["totals"][figure] += 1
+        return graph
+
+    monkeypatch.setattr(cnnc, "analyse", wrong)
+    with pytest.raises(FuzzFailure, match={"macs": "MACs", "params": "parameters", "shape": "output"}[figure]):
+        execute("examples/tiny_cnn.cnn")
+
+
+def test_execution_skips_what_is_too_large_to_run_quickly():
+    from cnnc.fuzz_exec import execute
+
+    assert execute("archs/vgg16.cnn") == "skipped (too large)"

@@ -17,7 +17,7 @@ from cnnc import dsl
 from cnnc.dsl.diagnostics import CnnError
 
 import cnnc.cli  # noqa: F401  (imported, so compiled, before builtins.compile trips)
-from fuzz_support import pysource_ready, run_cli
+from cnnc.fuzz import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD = "__import__('os').system('touch PWNED')"
@@ -27,8 +27,7 @@ PAYLOAD = "__import__('os').system('touch PWNED')"
 def tripwires(monkeypatch, tmp_path):
     """Any attempt to run a command or to eval/exec text fails the test (and is recorded)."""
     calls = []
-    if pysource_ready():  # torch is imported before the wires are set
-        import cnnc.torch_backend  # noqa: F401
+    import cnnc.torch_backend  # noqa: F401  (torch is imported before the wires are set)
 
     def trip(name):
         def tripped(*args, **kwargs):
@@ -113,9 +112,6 @@ def test_the_dsl_package_has_no_eval_or_exec():
         assert not hits, f"{path.name}: {hits}"
 
 
-needs_compile = pytest.mark.skipif(not pysource_ready(), reason="compiler/pysource.py not written yet")
-
-
 def _compile_and_run(text: str, path: str = "<string>"):
     """Generate the module's source, check it is valid Python, then execute it as cnnc.load does."""
     import cnnc
@@ -134,7 +130,6 @@ def _compile_and_run(text: str, path: str = "<string>"):
     return source, namespace
 
 
-@needs_compile
 @pytest.mark.parametrize("name", sorted(HOSTILE_SOURCES))
 def test_generated_python_runs_nothing(name, tripwires):
     try:
@@ -147,7 +142,6 @@ def test_generated_python_runs_nothing(name, tripwires):
         assert "os.system" not in code and "import os" not in code.replace("import os.path", ""), line
 
 
-@needs_compile
 @pytest.mark.parametrize("filename", ["x\nimport os\nos.system('touch PWNED')\n#.cnn",
                                       "x\rimport os\ros.system('touch PWNED')\r#.cnn",
                                       'x"""; import os; os.system("touch PWNED"); """.cnn'])
