@@ -120,6 +120,7 @@ def load_program(path: str | None = None, text: str | None = None, limits: Limit
     """Parse a file (or text) and everything it imports (see the module's doc for where imports
     are looked up; `search_path` is a list of directories)."""
     limits = limits or Limits()
+    path = None if path is None else os.fspath(path)  # a str or a pathlib.Path
     if text is None:
         path = resolve(path)
         text = read_source(path, None, limits)

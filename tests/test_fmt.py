@@ -22,7 +22,7 @@ from cnnc.dsl.diagnostics import ParseError
 from cnnc.dsl.fmt import format_source, format_with_map
 from cnnc.dsl.syntax import parser
 from conftest import ROOT
-from fuzz_support import program
+from cnnc.fuzz import program
 
 SHIPPED = sorted((ROOT / "archs").glob("*.cnn")) + sorted((ROOT / "examples").glob("*.cnn"))
 
@@ -128,7 +128,11 @@ def test_generated_programs_keep_their_meaning():
             continue
         if "import" in source:
             continue
-        formatted, line_map = format_with_map(source)
+        try:
+            formatted, line_map = format_with_map(source)
+        except dsl.CnnError as error:  # nesting past the source limit (the generator goes there on purpose)
+            assert "nests more than" in error.message, error.render()
+            continue
         assert format_source(formatted) == formatted
         before, after = _outcome(source), _outcome(formatted)
         assert type(before) is type(after)

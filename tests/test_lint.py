@@ -4,7 +4,10 @@ import pytest
 from cnnc import dsl
 from cnnc.dsl.lint import dropped
 
-from fuzz_support import CORPUS_FILES, run_cli
+from cnnc.fuzz import run_cli
+from conftest import ARCHS, EXAMPLES
+
+CORPUS_FILES = ARCHS + EXAMPLES
 
 
 def warnings_of(text: str, **kwargs) -> list:
@@ -135,3 +138,23 @@ def test_the_zoo_and_examples_are_warning_free(path):
     if path.name == "blocks.cnn":
         return
     assert [w.render() for w in dsl.build(str(path)).graph["warnings"]] == []
+
+
+# ---- unused layers ------------------------------------------------------------------------------
+
+def test_a_layer_nothing_reads_is_an_unused_layer():
+    """`conv; @input; relu`: the conv's output reaches no output (its parameters and time are wasted)."""
+    (warning,) = warnings_of(net("    dead: conv(8, 3x3)\n    @input\n    relu"))
+    assert (warning.code, warning.message) == ("unused-layer", "conv `dead`: its output reaches no output of "
+                                                               "the network")
+    assert (warning.span.line, warning.span.column) == (4, 11)
+
+
+def test_one_unused_layer_warning_per_source_site():
+    text = net("    repeat 3 { tanh; @input }")
+    (warning,) = warnings_of(text)
+    assert warning.message == "tanh `0` (and 2 more): its output reaches no output of the network"
+
+
+def test_side_heads_are_used():
+    assert codes(net("    output aux { flatten; linear(10) }\n    relu")) == []

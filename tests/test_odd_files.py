@@ -7,7 +7,7 @@ import pytest
 from cnnc import dsl
 from cnnc.dsl.diagnostics import CnnError, FileError, LimitError
 
-from fuzz_support import run_cli
+from cnnc.fuzz import run_cli
 
 BAD_ARG = "network N {\n\tinput 3x8x8\n\tconv(8, 3x3, stride=oops)\n}\n"  # `oops` is line 3, column 22 (a tab is one column)
 
