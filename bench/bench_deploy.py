@@ -10,8 +10,9 @@ milliseconds per forward pass and throughput ratios against the reference (above
   weights of every variant), otherwise the non-deploy compiled module (`cnnc.load`), which runs at
   torchvision's speed (bench/RESULTS.md).
 - compiled: `cnnc.load(path, weights=...)`, the training module in eval mode.
-- fold: the deploy build without channels_last (BatchNorm folded, dropout and side heads dropped).
-- deploy: `cnnc.load(path, weights=..., deploy=True)`: fold + channels_last.
+- fold: the deploy build in the contiguous layout (BatchNorm folded, dropout and side heads dropped).
+- fold+CL: the deploy build in channels_last. `cnnc.load(path, weights=..., deploy=True)` is
+  fold+CL when the network has grouped convs, fold otherwise.
 - deploy+freeze: the deploy module traced, `torch.jit.freeze`d and `optimize_for_inference` (oneDNN
   fusion of conv + add + relu, prepacked weights): a TorchScript module, not exportable.
 - deploy+inductor (only when asked for with --variants): `torch.compile` of the deploy module with
@@ -35,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("reference", "compiled", "fold", "deploy", "deploy+freeze", "deploy+inductor")
+VARIANTS = ("reference", "compiled", "fold", "fold+CL", "deploy+freeze", "deploy+inductor")
 
 
 def reference_model(name: str):
@@ -82,8 +83,11 @@ def build(name: str, variants, size: int = 224) -> tuple[str, dict]:
     models = {"reference": ref.eval()}
     if "compiled" in variants:
         models["compiled"] = cnnc.load(path, input=shape, weights=weights).eval()
+    graph = cnnc.analyse(path, input=shape)
     if "fold" in variants:
-        models["fold"] = deploy_module(cnnc.analyse(path, input=shape), weights, channels_last=False)
+        models["fold"] = deploy_module(graph, weights, channels_last=False)
+    if "fold+CL" in variants:
+        models["fold+CL"] = deploy_module(graph, weights, channels_last=True)
     if any(v.startswith("deploy") for v in variants):
         models["deploy"] = cnnc.load(path, input=shape, weights=weights, deploy=True)
     return label, models
@@ -108,6 +112,10 @@ def freeze(model, x):
 def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1], size: int = 224) -> list[dict]:
     import torch
 
+    import cnnc
+    from cnnc.deploy import prefers_channels_last
+
+    graph = cnnc.analyse(str(ROOT / "archs" / f"{name}.cnn"), input=f"3x{size}x{size}")
     label, models = build(name, variants, size)
     rows = []
     for batch in batches:
@@ -122,8 +130,7 @@ def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1],
 
             torch._inductor.config.freezing = True
             runs["deploy+inductor"] = torch.compile(models["deploy"])
-        if "deploy" not in variants:
-            runs.pop("deploy", None)
+        runs.pop("deploy", None)
         times = {k: [] for k in runs}
         with torch.no_grad():
             expected = runs["reference"](x)
@@ -141,6 +148,7 @@ def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1],
                     times[key].append(time.perf_counter() - start)
         median = {k: statistics.median(v) for k, v in times.items()}
         rows.append({"net": name, "batch": batch, "reference": label, "ms": median,
+                     "deploy": "fold+CL" if prefers_channels_last(graph) else "fold",
                      "speedup": {k: median["reference"] / v for k, v in median.items()},
                      "difference": difference, "repeats": repeats, "size": size,
                      "threads": torch.get_num_threads(), "variants": list(runs)})
@@ -152,12 +160,13 @@ def table(rows: list[dict]) -> str:
     head = "| network | batch | " + " | ".join(variants) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(variants)]
     for row in rows:
-        cells = [f"{row['ms'][v] * 1e3:.0f} ms ({row['speedup'][v]:.2f}x)" if v in row["ms"] else "—"
-                 for v in variants]
+        cells = [(f"{row['ms'][v] * 1e3:.0f} ms ({row['speedup'][v]:.2f}x)" if v in row["ms"] else "—")
+                 + (" *" if v == row["deploy"] else "") for v in variants]
         lines.append(f"| {row['net']} | {row['batch']} | " + " | ".join(cells) + " |")
     worst = max(d for row in rows for d in row["difference"].values())
     lines.append("")
-    lines.append(f"Reference: {rows[0]['reference']}; ratios are reference time / variant time "
+    lines.append("\\* what `deploy=True` builds for that network. "
+                 f"Reference: {rows[0]['reference']}; ratios are reference time / variant time "
                  f"(throughput); medians of {rows[0]['repeats']} interleaved passes; largest relative "
                  f"output difference from the reference {worst:.1e}.")
     return "\n".join(lines)

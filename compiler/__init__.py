@@ -29,7 +29,8 @@ def load(source, *, input=None, network=None, weights=None, deploy=False, **para
 
     `weights`: a state_dict, a path to one, or a module to copy it from (loaded strictly; copied,
     never shared). `deploy=True`: an inference-only module instead (compiler/deploy.py): BatchNorm
-    folded into the preceding conv/linear, dropout and side heads dropped, channels_last.
+    folded into the preceding conv/linear, dropout and side heads dropped, channels_last when
+    the network has grouped convs.
     """
     graph = analyse(source, input=input, network=network, **params)
     if deploy:

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--weights", metavar="FILE.pt", help="a state_dict (torch.save) to export with "
                           "(onnx / pt2); its keys are the layer paths")
     compile_.add_argument("--deploy", action="store_true", help="export the inference build (onnx / pt2): "
-                          "BatchNorm folded into convs, dropout and side heads dropped, channels_last")
+                          "BatchNorm folded into convs, dropout and side heads dropped")
 
     render = sub.add_parser("render", help="draw the network: svg, png, pdf, dot (Graphviz) or interactive html",
                             description="Draw the analysed network: ops on nodes, shapes on edges, "
