@@ -147,4 +147,7 @@ def test_generated_python_runs_nothing(name, tripwires):
                                       'x"""; import os; os.system("touch PWNED"); """.cnn'])
 def test_hostile_file_names_do_not_reach_generated_code(filename, tripwires, tmp_path):
     (tmp_path / filename).write_text("network N { input 3x8x8; conv(4, 3x3) }\n")
-    _compile_and_run(None, path=str(tmp_path / filename))
+    source, _ = _compile_and_run(None, path=str(tmp_path / filename))
+    code = [line.split("#", 1)[0] for line in source.splitlines()]
+    assert not any("os.system" in line or line.strip() == "import os" for line in code)
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
