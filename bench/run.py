@@ -285,10 +285,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="fresh-process runs per command")
     parser.add_argument("--repeats", type=int, default=15, help="forward passes per network")
     parser.add_argument("--sizes", default="1000,10000,100000", help="layers of the scaling networks")
-    parser.add_argument("--deploy-nets", default="resnet50,vgg16,mobilenet_v2")
+    parser.add_argument("--deploy-nets", default="resnet50,vgg16,mobilenet_v2",
+                        help="networks of the deploy figures; NAME@1 limits one to batch 1")
     parser.add_argument("--batches", default="1,8", help="batch sizes of the deploy figures")
     parser.add_argument("--deploy-repeats", type=int, default=7)
+    parser.add_argument("--skip-variants", default="", help="deploy variants to leave out, e.g. compiled")
     parser.add_argument("--no-peers", action="store_true", help="skip torchinfo, fvcore, ...")
+    parser.add_argument("--peer-runs", type=int, default=3, help="fresh-process runs per peer tool")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of the in-process figures (default: torch's own choice)")
     args = parser.parse_args()
     if args.smoke:
         args.runs, args.repeats, args.sizes, args.deploy_repeats, args.batches = 1, 1, "100,1000", 1, "1"
@@ -298,24 +303,31 @@ def main() -> None:
     progress("summaries")
     summary = summaries(args.runs)
     progress("peers")
-    others, skipped = ({}, ["peers (--no-peers)"]) if args.no_peers else peers(min(args.runs, 3))
+    others, skipped = ({}, ["peers (--no-peers)"]) if args.no_peers else peers(min(args.runs, args.peer_runs))
     progress("scaling")
     scaled = scaling(sizes, args.runs)
     progress("re-analysis")
     again = reanalysis(3 if args.smoke else 50)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     progress("build and forward")
     if args.smoke:
         built = build_and_forward(1, batch=1, builds=1, size=64)
     else:
         built = build_and_forward(args.repeats)
-    from bench_deploy import measure
+    from bench_deploy import VARIANTS, measure
+
+    variants = [v for v in VARIANTS[:-1] if v not in args.skip_variants.split(",")]
 
     deployed = []
     for name in args.deploy_nets.split(","):
+        name, _, only = name.partition("@")
+        batches = [int(b) for b in (only or args.batches).split(",")]
         if (ROOT / "archs" / f"{name}.cnn").exists():
             progress(f"deploy {name}")
-            deployed += measure(name, [int(b) for b in args.batches.split(",")], args.deploy_repeats,
-                                size=64 if args.smoke else 224)
+            deployed += measure(name, batches, args.deploy_repeats, variants, size=64 if args.smoke else 224)
         else:
             skipped.append(f"deploy {name} (no archs/{name}.cnn)")
     print(table(machine_line + f", {os.getloadavg()[0]:.1f} at end", summary, others, skipped, again, built,
