@@ -396,13 +396,16 @@ def cmd_ops(args) -> int:
     from cnnc.dsl.ops import OPS, REQUIRED
 
     for name, spec in OPS.items():
-        if name == "input" or spec.merge:
+        if name == "input":
             continue
-        params = ", ".join(a.name if a.default is REQUIRED else f"{a.name}={_show_default(a.default)}"
-                           for a in spec.args)
+        if spec.merge:
+            print(f"{name} {{ ... }} | {{ ... }}".ljust(60) + f"  {spec.doc}")
+            continue
+        shown = [a.name if a.default is REQUIRED else f"{a.name}={_show_default(a.default)}" for a in spec.args]
+        if spec.positional < len(shown):  # the rest only by name, as Python writes it
+            shown.insert(spec.positional, "*")
+        params = ", ".join(shown)
         print(f"{name}({params})".ljust(60) + f"  {spec.doc}")
-    print("concat { ... } | { ... }".ljust(60) + "  joins branches along channels")
-    print("add { ... } | { ... }".ljust(60) + "  adds branches element-wise (residual)")
     return 0
 
 

@@ -39,11 +39,12 @@ GLOBALS = frozenset({"torch", "nn", "F", "OrderedDict", "NamedTuple", "INPUTS", 
                      "isinstance", "int", "tuple", "sum", "range", "len", "print", "object", "type",
                      "__name__", "__file__", "__builtins__", "__import__", "__class__", "build"})
 
-_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_PART = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def check_part(part: str, path: str) -> str:
-    """A layer path component is an identifier or a number; anything else is refused."""
+    """A layer path component is made of letters, digits, `_` and `-` (`block1-0`, as the language's
+    labels); anything else is refused."""
     if not isinstance(part, str) or not _PART.fullmatch(part):
         raise CnnError(f"layer path `{path}` has a component {part!r} that cannot name a module")
     return part

@@ -96,6 +96,9 @@ def _statement(writer, unit, vs: _Vars, primary: str, sequential: bool, training
         where = g.nodes[unit.node]["span"]
     else:
         call = f"{_access(unit, sequential)}({', '.join(in_vars)})"
+        layer = unit.access[-1].layer if unit.kind == "layer" else None
+        if layer is not None and layer.apply:  # a bare parameter: `self.layer_scale * x`
+            call = layer.apply.format(self=_access(unit, sequential), x=in_vars[0])
         where = _where(writer, unit.access[-1])
     outs = []
     parallel = unit.label and unit.kind != "layer" and len(unit.inputs) == 1 and consumers.get(unit.inputs[0], 0) > 1

@@ -188,6 +188,8 @@ class Planner:
     def _chain(self, kids: list) -> bool:
         if not kids or any(k.kind == "container" and not k.callable for k in kids):
             return False
+        if any(k.kind == "layer" and k.layer.apply for k in kids):  # a bare parameter is no module
+            return False
         ios = [self.unit_io(k) for k in kids]
         if any(len(i) != 1 or len(o) != 1 for i, o in ios):
             return False

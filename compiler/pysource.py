@@ -108,7 +108,8 @@ class _Writer:
     # -- one class ------------------------------------------------------------------------
     def klass(self, k: Klass, network: bool = False) -> str:
         plan = k.plans[0]
-        sequential = _int_digits(list(plan.root.children)) and not network
+        sequential = (_int_digits(list(plan.root.children)) and not network
+                      and not any(c.kind == "layer" and c.layer.apply for c in plan.root.children.values()))
         name = self.p.net_name if network else k.name
         lines = [f"class {name}({'nn.Sequential' if sequential else 'nn.Module'}):", INDENT + self.doc(k, network), ""]
         lines.append(f"{INDENT}def __init__(self{''.join(', ' + p for p in k.params)}):")
@@ -148,7 +149,9 @@ class _Writer:
             return lines + [")"]
         lines = ["super().__init__()"]
         for child in children:
-            if names.plain(child.name):
+            if child.kind == "layer" and child.layer.apply and not names.plain(child.name):  # a bare nn.Parameter
+                lines += self.entry(child, exprs, prefix=f'self.register_parameter("{child.name}", ', suffix=")")
+            elif names.plain(child.name):
                 lines += self.entry(child, exprs, prefix=f"self.{child.name} = ")
             else:
                 lines += self.entry(child, exprs, prefix=f'self.add_module("{child.name}", ', suffix=")")

@@ -115,3 +115,102 @@ class RBF(nn.Module):
     def extra_repr(self):
         return f"in_features={self.prototypes.shape[1]}, out_features={self.prototypes.shape[0]}"
 
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of an NCHW map (torchvision's ConvNeXt LayerNorm2d)."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class StochasticDepth(nn.Module):
+    """torchvision's StochasticDepth: in training, zero each sample ("row") or the whole batch
+    ("batch") with probability p and scale the survivors by 1 / (1 - p); identity in eval."""
+
+    def __init__(self, p, mode="row"):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+
+    def extra_repr(self):
+        return f"p={self.p}, mode={self.mode}"
+
+
+class Permute(nn.Module):
+    """torch.permute as a module (torchvision.ops.Permute): dims include the batch."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+
+    def extra_repr(self):
+        return f"dims={self.dims}"
+
+
+class Chunk(nn.Module):
+    """One piece of x.chunk(parts, dim)."""
+
+    def __init__(self, parts, index, dim=1):
+        super().__init__()
+        self.parts, self.index, self.dim = parts, index, dim
+
+    def forward(self, x):
+        return x.chunk(self.parts, self.dim)[self.index]
+
+    def extra_repr(self):
+        return f"parts={self.parts}, index={self.index}, dim={self.dim}"
+
+
+class Conv2dSame(nn.Conv2d):
+    """nn.Conv2d with TensorFlow/Keras "same" padding: the output is ceil(size / stride); zeros, the odd
+    row and column at the bottom and right (computed for each input size)."""
+
+    def forward(self, x):
+        pads = []
+        for size, k, s, d in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1], self.dilation[::-1]):
+            total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class MaxPool2dSame(nn.MaxPool2d):
+    """nn.MaxPool2d with TensorFlow "same" padding: output ceil(size / stride); the padding never wins."""
+
+    def forward(self, x):
+        pairs = [(v, v) if isinstance(v, int) else tuple(v) for v in (self.kernel_size, self.stride, self.dilation)]
+        pads = []
+        for size, k, s, d in zip(x.shape[:-3:-1], *(p[::-1] for p in pairs)):
+            total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        x = F.pad(x, pads, value=float("-inf"))
+        return F.max_pool2d(x, self.kernel_size, self.stride, 0, self.dilation)
+
+
+class AvgPool2dSame(nn.AvgPool2d):
+    """nn.AvgPool2d with TensorFlow "same" padding: output ceil(size / stride); each window averages its
+    valid pixels only."""
+
+    def forward(self, x):
+        pairs = [(v, v) if isinstance(v, int) else tuple(v) for v in (self.kernel_size, self.stride)]
+        pads = []
+        for size, k, s in zip(x.shape[:-3:-1], *(p[::-1] for p in pairs)):
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            pads += [total // 2, total - total // 2]
+        total = F.avg_pool2d(F.pad(x, pads), self.kernel_size, self.stride, 0)
+        count = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), pads), self.kernel_size, self.stride, 0)
+        return total / count

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from cnnc.dsl.ops import label
+
 
 def shape_text(shape) -> str:
     """A per-sample shape shown with the symbolic batch dimension: [N, 64, 56, 56]."""
@@ -13,27 +15,9 @@ def rf_text(rf) -> str:
     return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
 
 
-def _size(pair) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
-
-
 def op_text(data: dict) -> str:
-    """The op with its key arguments: `conv 3x3/2`, `maxpool 3x3/2`, `linear`."""
-    op, args = data["op"], data["args"]
-    kernel = args.get("kernel")
-    if kernel is None:
-        return op
-    if kernel == "global":
-        return f"{op} global"
-    text = f"{op} {kernel[0]}x{kernel[1]}"
-    stride = args.get("stride") or kernel
-    if stride != (1, 1):
-        text += f"/{_size(stride)}"
-    if args.get("groups", 1) != 1:
-        text += f" g{args['groups']}"
-    if args.get("dilation", (1, 1)) != (1, 1):
-        text += f" d{_size(args['dilation'])}"
-    return text
+    """The op with its key arguments, the short label of dsl.ops: `conv 3x3, 64, /2`, `linear 1000`."""
+    return label(data)
 
 
 def _json_value(value):

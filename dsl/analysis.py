@@ -80,7 +80,9 @@ def _receptive(data: dict, sources: list, in_shapes: list):
         rf, jump = sources[0]["rf"], sources[0]["jump"]
     else:
         rf = tuple(max(s["rf"][i] for s in sources) for i in range(2))
-        jump = tuple(max(s["jump"][i] for s in sources) for i in range(2))
+        # a broadcast branch (mul's Cx1x1 gate) does not set the spacing of the output's pixels
+        full = [s for s, shape in zip(sources, in_shapes) if tuple(shape) == tuple(data["shape"])] or sources
+        jump = tuple(max(s["jump"][i] for s in full) for i in range(2))
     window = OPS[data["op"]].window(data["args"], in_shapes)
     if window is None:
         return rf, jump

@@ -111,14 +111,21 @@ class Seq(Node):
 
 @_node
 class Branch(Node):
-    label: str | None
+    label: "str | Label | None"
     item: Node
 
 
 @_node
 class Merge(Node):
-    op: str  # "concat" | "add"
+    op: str  # "concat" | "add" | "mul"
     branches: tuple[Branch, ...]
+
+
+@_node
+class Group(Node):
+    """`group { ... }`: a group of layers named by its position (or label), like an nn.Sequential."""
+
+    body: Seq
 
 
 @_node
@@ -149,8 +156,15 @@ class Ref(Node):
 
 
 @_node
+class Label(Node):
+    """A label that is not an identifier: `"block1-0":` (a Literal) or computed, `("layer" + str(i)):`."""
+
+    value: Expr
+
+
+@_node
 class Statement(Node):
-    label: str | None
+    label: "str | Label | None"
     item: Node
     bind: str | None  # `-> name` after the item
 

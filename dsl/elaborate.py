@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 
 from . import ast
@@ -220,6 +221,8 @@ class _Elaborator:
 
     # -- items ---------------------------------------------------------------------------
     def item(self, item, label, flow, naming: Naming, frame: Frame):
+        if isinstance(label, ast.Label):
+            label = self._label(label, flow, frame)
         if isinstance(item, ast.Call):
             return self.call(item, label, flow, naming, frame)
         if isinstance(item, ast.Ref):
@@ -251,6 +254,8 @@ class _Elaborator:
     def _compound(self, item, label, flow, naming: Naming, inner: Naming, frame: Frame):
         if isinstance(item, ast.Seq):
             return self.seq(item, flow, inner, frame)
+        if isinstance(item, ast.Group):  # named by its position when unlabelled
+            return self.seq(item.body, flow, inner if label else naming.child(None), frame)
         if isinstance(item, ast.Merge):
             return self.merge(item, label, flow, naming, inner, frame)
         if isinstance(item, ast.Repeat):
@@ -260,6 +265,20 @@ class _Elaborator:
         if isinstance(item, ast.If):
             return self.condition(item, flow, inner, frame)
         raise AssertionError(f"unknown item {type(item).__name__}")
+
+    def _label(self, label: ast.Label, flow, frame: Frame) -> str:
+        """The text of a quoted or computed label: letters, digits, `_` and `-` (`block1-0`), or a
+        non-negative integer."""
+        value = evaluate(label.value, Env(frame.variables, self._shape(flow)))
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        if isinstance(value, str) and _LABEL.fullmatch(value):
+            return value
+        hint = ("a label names one level of the path; nest a labelled group instead" if isinstance(value, str)
+                and "." in value else "labels use letters, digits, `_` and `-`, e.g. \"block1-0\" or "
+                "(\"denselayer\" + str(i))")
+        raise TypeError_(f"a label must be a non-empty name of letters, digits, `_` and `-`, or a non-negative "
+                         f"integer; got {show(value)}", label.value.span, hint=hint)
 
     def ref(self, ref: ast.Ref, frame: Frame):
         if ref.name not in frame.values:
@@ -369,7 +388,7 @@ class _Elaborator:
     def _layer_args(self, call: ast.Call, frame: Frame, in_shape) -> dict:
         spec = OPS[call.name]
         given = self._match(call, [a.name for a in spec.args], f"`{call.name}`", required={
-            a.name for a in spec.args if a.default is REQUIRED})
+            a.name for a in spec.args if a.default is REQUIRED}, positional=spec.positional)
         env = self._env(frame.variables, in_shape)
         args = {}
         for arg_spec in spec.args:
@@ -384,14 +403,18 @@ class _Elaborator:
         return args
 
     def _match(self, call: ast.Call, names: list[str], what: str, required: set[str],
-               definition: Span | None = None) -> dict[str, ast.Arg]:
-        """Map positional and keyword arguments to parameter names."""
+               definition: Span | None = None, positional: int | None = None) -> dict[str, ast.Arg]:
+        """Map positional and keyword arguments to parameter names. An op takes its first
+        `positional` arguments by position (sizes: `conv(64, 3x3)`); tuning knobs only by name."""
         notes = (Note("defined here", definition),) if definition else ()
         given: dict[str, ast.Arg] = {}
         for position, arg in enumerate(call.args):
             if arg.name is None:
                 if given and any(a.name for a in call.args[:position]):
                     raise TypeError_("a positional argument follows a keyword argument", arg.span)
+                if positional is not None and position >= positional and position < len(names):
+                    raise TypeError_(_positional_message(call.name, names, positional), arg.span,
+                                     hint=_positional_hint(call.name, names, position, positional))
                 if position >= len(names):
                     raise TypeError_(f"{what} takes at most {len(names)} argument(s), got {len(call.args)}",
                                      arg.span, hint=f"its parameters: {', '.join(names) or 'none'}", notes=notes)
@@ -544,11 +567,28 @@ def _default(arg_spec) -> object:
     return coerce(arg_spec.kind, arg_spec.default, arg_spec.name)
 
 
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 def _call_text(call: ast.Call) -> str:
     span = call.span
     if span.line == span.end_line:
         return span.source.line(span.line)[span.column - 1:span.end_column - 1]
     return f"{call.name}(...)"
+
+
+def _positional_message(op: str, names: list[str], positional: int) -> str:
+    if positional == 0:
+        return f"`{op}` takes no positional arguments"
+    return (f"`{op}` takes at most {positional} positional argument{'s' if positional > 1 else ''} "
+            f"({', '.join(names[:positional])})")
+
+
+def _positional_hint(op: str, names: list[str], position: int, positional: int) -> str:
+    name = names[position]
+    if OPS[op].family == "norm" and positional == 0:
+        return f"{op} takes its channels from its input; pass {name}=... by name"
+    return f"pass {name}=... by name"
 
 
 def _add_hint(shapes, inputs) -> str:

@@ -4,6 +4,8 @@ Values are int, float, bool, str and tuples of values (`[1, 2]` and `3x3` are bo
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -201,8 +203,27 @@ def _abs(args: list, expr: ast.FuncCall, budget: Budget):
     return abs(args[0])
 
 
+def _str(args: list, expr: ast.FuncCall):
+    if len(args) != 1 or not (_int(args[0]) or isinstance(args[0], str)):
+        raise TypeError_("str takes one integer or string (for labels: \"layer\" + str(i))", expr.span)
+    return str(args[0])
+
+
+def _rounding(name: str, fn):
+    def call(args: list, expr: ast.FuncCall):
+        if len(args) != 1 or not _number(args[0]):
+            raise TypeError_(f"{name} takes one number", expr.span)
+        value = args[0]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TypeError_(f"{name} of {show(value)}", expr.span)
+        return fn(value)  # evaluate() then checks the integer's magnitude
+    return call
+
+
 FUNCTIONS: dict[str, Callable] = {"range": _range, "min": _minmax(min), "max": _minmax(max),
-                                  "len": _len, "abs": _abs}
+                                  "len": _len, "abs": _abs, "str": _str,
+                                  "int": _rounding("int", int),  # toward zero, as Python's int()
+                                  "floor": _rounding("floor", math.floor), "ceil": _rounding("ceil", math.ceil)}
 
 
 def evaluate(expr: ast.Expr, env: Env):
@@ -270,6 +291,9 @@ def _in_attr(expr: ast.InAttr, env: Env):
                          hint=f"did you mean `in.{suggestion}`?" if suggestion
                          else "use in.channels, in.h, in.w, in.features or in.shape")
     position = _IN_ATTRS[expr.attr]
+    axes = getattr(shape, "axes", None)  # a permuted tensor (dsl.ops_args.Dims): find the axis by name
+    if axes is not None:
+        position = axes.index("CHW"[position])
     if position >= len(shape):
         raise TypeError_(f"`in.{expr.attr}` needs a feature map, but the input is a flat vector of {shape[0]}",
                          expr.span, hint="use in.features")

@@ -18,9 +18,7 @@ from __future__ import annotations
 from . import ast
 from .diagnostics import CnnError, Note, Warning_
 from .expressions import Budget, Env, evaluate, show
-
-_WINDOW_OPS = ("conv", "maxpool", "avgpool", "subsample")
-
+from .ops import OPS
 
 def lint(graph, program, network: ast.NetworkDef, budget: Budget | None = None) -> list[Warning_]:
     """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"].
@@ -73,10 +71,10 @@ def _window_args(data: dict):
     """(kernel, stride, pad, dilation) pairs of a windowed layer, or None if nothing can be dropped."""
     args = data["args"]
     kernel = args.get("kernel")
-    if data["op"] not in _WINDOW_OPS or kernel in (None, "global") or args.get("ceil"):
+    if not OPS[data["op"]].strided or kernel in (None, "global") or args.get("ceil"):
         return None
     pad = args.get("pad", (0, 0))
-    if pad == "same":
+    if pad in ("same", "tf_same"):
         return None
     pad = (0, 0) if pad == "valid" else pad
     return kernel, args.get("stride") or kernel, pad, args.get("dilation", (1, 1))

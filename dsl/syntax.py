@@ -270,6 +270,16 @@ class _ToAst(Transformer):
     def output_label(self, meta, children):
         return "output"
 
+    def string_label(self, meta, children):
+        token = children[0]
+        return ast.Label(self._span(meta), ast.Literal(self._tok(token), str(token)[1:-1]))
+
+    def expr_label(self, meta, children):
+        return ast.Label(self._span(meta), children[0])
+
+    def group(self, meta, children):
+        return ast.Group(self._span(meta), children[0])
+
     def bind(self, meta, children):
         return str(children[0])
 

@@ -187,7 +187,7 @@ network N {
 linear.cnn:3:5: error: linear `0`: needs a flat vector, got a feature map 3x32x32
     3 |     linear(10)
       |     ^^^^^^^^^^
-  hint: add `flatten` (or a global pool) before `linear`
+  hint: add `flatten` (or a global pool) before `linear`; for each pixel's channels, permute([0, 2, 3, 1]) first
 """),
     "missing": (
         """\

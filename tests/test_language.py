@@ -9,6 +9,7 @@ import pytest
 
 from cnnc import dsl
 from cnnc.cli import main
+from cnnc.dsl.ops import OPS
 from conftest import EXAMPLES, ROOT, relative
 
 from harness import assert_golden
@@ -47,7 +48,7 @@ def test_json_follows_the_design_schema(capsys):
 def test_markdown_summary(capsys):
     out = run(capsys, "summary", "examples/tiny_cnn.cnn", "--format", "markdown")
     assert out.startswith("### TinyCNN\n\n| Layer (path) | Op | Output shape | Params | MACs | RF |\n")
-    assert "| `conv1` | conv 3x3 | [N, 16, 28, 28] | 160 | 112,896 | 3 |" in out
+    assert "| `conv1` | conv 3x3, 16 | [N, 16, 28, 28] | 160 | 112,896 | 3 |" in out
 
 
 def test_check_prints_one_line_per_file(capsys):
@@ -133,8 +134,12 @@ def test_help_reads_well(capsys):
 
 def test_ops_lists_every_layer(capsys):
     out = run(capsys, "ops")
-    assert "conv(out, kernel, stride=1, pad=0, dilation=1, groups=1, bias=true, table=none)" in out
-    assert "maxpool(kernel, stride=none, pad=0, dilation=1, ceil=false)" in out
+    assert "conv(out, kernel, *, stride=1, pad=0, dilation=1, groups=1, bias=true, table=none)" in out
+    assert "maxpool(kernel, *, stride=none, pad=0, dilation=1, ceil=false)" in out
+    assert "batchnorm(*, eps=1e-05, momentum=0.1, affine=true)" in out
+    for name in OPS:  # every op of the table, merges as `KIND { ... } | { ... }`
+        if name != "input":
+            assert f"\n{name}(" in out or f"\n{name} {{ ... }} | {{ ... }}" in out or out.startswith(name), name
 
 
 def test_bad_set_is_one_line(capsys):
