@@ -91,11 +91,12 @@ def _avgpool(a, ins, out, inplace):
     if a["kernel"] == "global":
         return Layer("nn.AdaptiveAvgPool2d", (Arg(None, (1, 1), None),))
     if a["pad"] == "tf_same":
-        return Layer("AvgPool2dSame", (Arg(None, _pair(a["kernel"])), Arg("stride", _pair(a["stride"] or a["kernel"]))))
+        return Layer("AvgPool2dSame", (Arg(None, _pair(a["kernel"])), Arg("stride", _pair(a["stride"] or a["kernel"])),
+                                       Arg("count_include_pad", a["count_pad"], default=True)))
     return Layer("nn.AvgPool2d", (
         Arg(None, _pair(a["kernel"])), Arg("stride", _pair(a["stride"] or a["kernel"])),
         Arg("padding", _pool_pad(a), default=0), Arg("ceil_mode", a["ceil"], default=False),
-        Arg("count_include_pad", a["count_pad"] is not False, default=True)))
+        Arg("count_include_pad", a["count_pad"], default=True)))
 
 
 def _batchnorm(a, ins, out, inplace):

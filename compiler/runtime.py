@@ -203,7 +203,7 @@ class MaxPool2dSame(nn.MaxPool2d):
 
 class AvgPool2dSame(nn.AvgPool2d):
     """nn.AvgPool2d with TensorFlow "same" padding: output ceil(size / stride); each window averages its
-    valid pixels only."""
+    valid pixels only, as TensorFlow, unless count_include_pad (then the zero padding counts)."""
 
     def forward(self, x):
         pairs = [(v, v) if isinstance(v, int) else tuple(v) for v in (self.kernel_size, self.stride)]
@@ -212,5 +212,7 @@ class AvgPool2dSame(nn.AvgPool2d):
             total = max((-(-size // s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         total = F.avg_pool2d(F.pad(x, pads), self.kernel_size, self.stride, 0)
+        if self.count_include_pad:
+            return total
         count = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), pads), self.kernel_size, self.stride, 0)
         return total / count

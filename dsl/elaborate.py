@@ -400,6 +400,8 @@ class _Elaborator:
                     raise TypeError_(f"{call.name}: {problem.message}", node.span, hint=problem.hint) from None
             else:
                 args[arg_spec.name] = _default(arg_spec)
+        if spec.defaults is not None:
+            spec.defaults(args)
         return args
 
     def _match(self, call: ast.Call, names: list[str], what: str, required: set[str],

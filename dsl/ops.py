@@ -34,6 +34,7 @@ class OpSpec:
     inplace: bool = False          # may run in place on a fresh input nothing else reads (relu)
     fresh: bool = False            # its output is a new tensor its own backward does not need
     strided: bool = False          # a windowed op whose stride can skip the last rows (lint)
+    defaults: Callable[[dict], None] | None = None  # fills defaults that depend on other arguments
 
     def label(self, args: dict) -> str:
         return self.text(self.name, args)
@@ -77,9 +78,10 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     _spec("avgpool", "pool", [("kernel", "kernel|global"), ("stride", "pair+?", None), ("pad", "padding", 0),
                               ("ceil", "bool", False), ("count_pad", "bool?", None)],
           R.pool_shape("avgpool"), window=R.pool_window, positional=1, text=L.pool, strided=True,
-          doc="average pooling; `avgpool(global)` averages each whole map to 1x1; count_pad (default true, "
-              "as torch) counts the padding in the mean; pad=same, or pad=tf_same (the valid pixels only, "
-              "as TensorFlow)"),
+          defaults=R.avgpool_defaults,
+          doc="average pooling; `avgpool(global)` averages each whole map to 1x1; count_pad counts the "
+              "padding in the mean (default: true as torch, false with pad=tf_same as TensorFlow); "
+              "pad=same or pad=tf_same"),
     _spec("adaptive_avgpool", "pool", [("size", "pair+")], R.adaptive_shape("adaptive_avgpool"),
           window=R.adaptive_window, positional=1, text=L.adaptive, doc="average pooling to a fixed output size"),
     _spec("adaptive_maxpool", "pool", [("size", "pair+")], R.adaptive_shape("adaptive_maxpool"),

@@ -194,10 +194,6 @@ def pool_shape(op: str):
         if p == "tf_same":
             if a.get("ceil"):
                 raise OpProblem("pad=tf_same already rounds the output up; drop ceil=true", arg="ceil")
-            if a.get("count_pad"):
-                raise OpProblem("pad=tf_same averages the valid pixels only, as TensorFlow does; "
-                                "count_pad=true would count the padding", arg="count_pad",
-                                hint="drop count_pad, or give the padding explicitly")
             return (c, -(-h // s[0]), -(-w // s[1]))
         if p == "same":
             _same_needs_stride_1(op, s)
@@ -218,6 +214,12 @@ def pool_shape(op: str):
         _collapse_check((c, h, w), size)
         return (c, *size)
     return rule
+
+
+def avgpool_defaults(a: dict) -> None:
+    """count_pad defaults to torch's true, except with pad=tf_same: TensorFlow averages valid pixels."""
+    if a["count_pad"] is None:
+        a["count_pad"] = a["pad"] != "tf_same"
 
 
 def pool_window(a: dict, shapes: list[Shape]):

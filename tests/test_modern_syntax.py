@@ -159,6 +159,7 @@ def test_same_at_stride_2_names_tf_same():
     assert build("maxpool(3x3, stride=1, pad=same)").nodes["0"]["shape"] == (3, 16, 16)
 
 
-def test_tf_same_average_pool_does_not_count_padding():
-    problem = error("avgpool(3x3, stride=2, pad=tf_same, count_pad=true)")
-    assert problem.message.startswith("avgpool `0`: pad=tf_same averages the valid pixels only")
+def test_tf_same_average_pool_counts_valid_pixels_by_default():
+    graph = build("avgpool(3x3, stride=2, pad=tf_same); avgpool(3x3, stride=1, pad=1); "
+                  "avgpool(3x3, stride=2, pad=tf_same, count_pad=true)")
+    assert [d["args"]["count_pad"] for d in layers(graph).values()] == [False, True, True]
