@@ -68,9 +68,11 @@ def condition(rng, variables: tuple) -> str:
 _VALUES = {
     "int": ["1", "2", "8", "16", "32", "in.channels", "2 * in.channels", "in.channels // 2"],
     "pair": ["1", "2", "3", "1x1", "3x3", "2x2", "3x1", "5x5"],
-    "padding": ["0", "1", "2", "1x0", "same", "valid"],
+    "padding": ["0", "1", "2", "1x0", "same", "valid", "tf_same"],
     "kernel|global": ["global", "2x2", "3x3", "1"],
     "bool": ["true", "false"],
+    "bool?": ["true", "false"],
+    "perm": ["[0, 2, 3, 1]", "[0, 3, 1, 2]", "[0, 1, 2, 3]", "[0, 1]"],
     "float": ["0.5", "0.1", "1e-5", "2", "0.0", "1e999", "-1e999", "1e999 - 1e999", "1e308", "1e-320"],
     "table?": ["[[0], [1, 2]]", "[[0, 1, 2]]", "[[0]]"],
 }
@@ -83,7 +85,7 @@ def arg_value(rng, kind: str, variables: tuple) -> str:
     if kind.startswith("enum:"):
         return rng.choice(kind[5:].split("|"))
     key = ("int" if kind.startswith("int") else "pair" if kind.startswith("pair")
-           else "float" if kind in ("float+", "prob", "float") else kind)
+           else "float" if kind in ("float+", "prob", "prob1", "float") else kind)
     pool = _VALUES.get(key, _VALUES["int"])
     return rng.choice(pool + list(variables)) if key == "int" else rng.choice(pool)
 

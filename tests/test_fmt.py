@@ -121,7 +121,7 @@ def _without_lines(graph) -> tuple[str, ...]:
 def test_generated_programs_keep_their_meaning():
     rng = random.Random(14)
     built = errors = 0
-    for _ in range(120):
+    for _ in range(160):
         try:
             source = scramble(rng, program(rng))
         except Exception:  # noqa: BLE001 - the generator's rare invalid syntax (a <= b <= c)
@@ -161,6 +161,8 @@ block B ( w , s=1 , t = [ 1 ,2 ] ) {   # a block
   for a , b in [ [1,2] , [3 , 4] ] { conv(a * b + t[0] // 2 % 3 - 1 / 2, 1) }
   concat b1: Unit(w) | { } | @x
   { -> t ; relu } ;;
+  mul { } | "b-1" : { relu }
+  ( "l" + str( w ) ) : group { relu ; relu }
 }
 network N(classes=10) {
   input x: 3x32x32
@@ -180,6 +182,8 @@ block B(w, s = 1, t = [1, 2]) {  # a block
     for a, b in [[1, 2], [3, 4]] { conv(a * b + t[0] // 2 % 3 - 1 / 2, 1) }
     concat b1: Unit(w) | {} | @x
     { -> t;  relu }
+    mul {} | "b-1": { relu }
+    ("l" + str(w)): group { relu;  relu }
 }
 network N(classes = 10) {
     input x: 3x32x32
