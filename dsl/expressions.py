@@ -203,14 +203,14 @@ def _abs(args: list, expr: ast.FuncCall, budget: Budget):
     return abs(args[0])
 
 
-def _str(args: list, expr: ast.FuncCall):
+def _str(args: list, expr: ast.FuncCall, budget: Budget):
     if len(args) != 1 or not (_int(args[0]) or isinstance(args[0], str)):
         raise TypeError_("str takes one integer or string (for labels: \"layer\" + str(i))", expr.span)
     return str(args[0])
 
 
 def _rounding(name: str, fn):
-    def call(args: list, expr: ast.FuncCall):
+    def call(args: list, expr: ast.FuncCall, budget: Budget):
         if len(args) != 1 or not _number(args[0]):
             raise TypeError_(f"{name} takes one number", expr.span)
         value = args[0]
