@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import names
 from .pyclasses import Klass, Program, build_program
+from .pyinit import init_lines
 from .pyops import NO_DEFAULT
 from .runtime_source import runtime_sources
 
@@ -113,7 +114,7 @@ class _Writer:
         name = self.p.net_name if network else k.name
         lines = [f"class {name}({'nn.Sequential' if sequential else 'nn.Module'}):", INDENT + self.doc(k, network), ""]
         lines.append(f"{INDENT}def __init__(self{''.join(', ' + p for p in k.params)}):")
-        body = self.init_body(k, plan, sequential) + (self.freeze() if network else [])
+        body = self.init_body(k, plan, sequential) + (self.freeze() + init_lines(self.g) if network else [])
         lines += [INDENT * 2 + line if line else "" for line in body]
         forward = self.forward(k, plan, sequential, network)
         if sequential and _plain_chain(forward, len(plan.root.children)):

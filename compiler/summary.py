@@ -37,7 +37,8 @@ def rows(graph) -> list[dict]:
     return [{"path": node, "op": data["op"], "output_shape": list(data["shape"]), "params": data["params"],
              "macs": data["macs"], "receptive_field": list(data["rf"]), "line": data["span"].line,
              "args": {k: _json_value(v) for k, v in data["args"].items()}, "inputs": _sources(graph, node),
-             "trainable_params": data["trainable"], "buffers": data["buffers"]}
+             "trainable_params": data["trainable"], "buffers": data["buffers"],
+             **({"init": {param: init.text() for param, init in data["init"].items()}} if data.get("init") else {})}
             for node, data in graph.nodes(data=True)]
 
 
@@ -145,10 +146,24 @@ def _footer(graph) -> list[str]:
         lines.append(f"MACs including side outputs: {t['all_macs']:,}")
     lines.append(f"Depth: {t['depth']} weighted layers (conv, linear) on the longest path")
     lines.append(f"Activations (float32, per sample): {_mib(t['activation_bytes'])}")
+    lines += _init_lines(graph)
     outputs = ", ".join(f"{name} {shape_text(graph.nodes[node]['shape'])}"
                         for name, node in graph.graph["outputs"].items())
     lines.append(f"Outputs: {outputs}")
     return lines
+
+
+def _init_lines(graph) -> list[str]:
+    """Each `init` choice and how many parameters it sets, where not torch's default."""
+    counts: dict[tuple, int] = {}
+    for _, data in graph.nodes(data=True):
+        for param, init in (data.get("init") or {}).items():
+            key = (init.text(), data["op"], param)
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return []
+    return ["Initialisation (torch's default elsewhere):",
+            *(f"  {text}: {n} {op} {param}{'s' if n > 1 else ''}" for (text, op, param), n in counts.items())]
 
 
 def to_table(graph, depth: int | None = None) -> str:

@@ -177,6 +177,15 @@ class Tap(Node):
 
 
 @_node
+class InitDecl(Node):
+    """`init conv.weight: kaiming_normal(mode="fan_out")`: how parameters start (dsl/init.py)."""
+
+    target: tuple[str, ...]        # `conv`, `weight`: an op or a layer label path, then a parameter
+    scheme: "Call"
+    target_span: Span
+
+
+@_node
 class InputDecl(Node):
     name: str | None
     shape: Expr

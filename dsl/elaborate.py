@@ -21,6 +21,7 @@ from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Spa
 from .expressions import Budget, Env, evaluate, show
 from .graph import LightGraph
 from .limits import Limits
+from .init import apply_inits, declare
 from .loader import Program
 from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
 
@@ -77,6 +78,7 @@ class _Elaborator:
         self.outputs: dict[str, str] = {}
         self.steps = self.nesting = 0
         self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
+        self.inits: list = []  # `init` declarations, resolved onto the layers at the end
         self.frozen: list[bool] = []  # `trainable=` of the enclosing block instances that set it
         self.owners: dict[str, Span] = {}  # paths of items that hold layers (instances, groups) -> the item
 
@@ -111,6 +113,7 @@ class _Elaborator:
             raise NameError_(f"--input names no input of {net.name}: {', '.join(sorted(unused))}", net.name_span)
         self._warn_unused(frame)
         g = self.graph
+        apply_inits(g, self.inits)
         g.graph.update(name=net.name, source=self.program.main.span.source.path, params=dict(frame.variables),
                        inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
                        outputs={"output": flow, **self.outputs}, warnings=self.warnings)
@@ -169,6 +172,9 @@ class _Elaborator:
             return self.input(stmt, flow, frame)
         if isinstance(stmt, ast.OutputDecl):
             return self.output(stmt, flow, naming, frame)
+        if isinstance(stmt, ast.InitDecl):
+            self.inits.append(declare(stmt, naming.prefix, self._env(frame.variables, self._shape(flow)), self.inits))
+            return flow
         raise AssertionError(f"unknown statement {type(stmt).__name__}")
 
     def input(self, decl: ast.InputDecl, flow, frame: Frame):

@@ -260,6 +260,12 @@ class _ToAst(Transformer):
     def tap(self, meta, children):
         return ast.Tap(self._span(meta), str(children[0]))
 
+    def init_decl(self, meta, children):
+        *names, scheme = children
+        first, last = self._tok(names[0]), self._tok(names[-1])
+        target_span = Span(self.source, first.line, first.column, last.end_line, last.end_column)
+        return ast.InitDecl(self._span(meta), tuple(str(n) for n in names), scheme, target_span)
+
     def statement(self, meta, children):
         label, item, bind = children
         return ast.Statement(self._span(meta), label, item, bind)
