@@ -163,7 +163,11 @@ def _init_lines(graph) -> list[str]:
     if not counts:
         return []
     return ["Initialisation (torch's default elsewhere):",
-            *(f"  {text}: {n} {op} {param}{'s' if n > 1 else ''}" for (text, op, param), n in counts.items())]
+            *(f"  {text}: {n} {op} {_plural(param) if n > 1 else param}" for (text, op, param), n in counts.items())]
+
+
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith("s") else "s")
 
 
 def to_table(graph, depth: int | None = None) -> str:
