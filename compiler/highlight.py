@@ -13,7 +13,7 @@ from cnnc.dsl.ops import LAYER_OPS, WORDS
 
 __all__ = ["CnnLexer"]
 
-_KEYWORDS = ("import", "input", "output", "repeat", "for", "in", "if", "else")
+_KEYWORDS = ("import", "input", "output", "init", "repeat", "for", "in", "if", "else")
 _MERGES = ("concat", "add")
 
 
@@ -81,7 +81,7 @@ def textmate_grammar() -> dict:
              "captures": {"1": {"name": "entity.name.label.cnn"}, "2": {"name": "punctuation.separator.label.cnn"}}},
             {"match": rf"\b({name})\s*(=)(?!=)",
              "captures": {"1": {"name": "variable.parameter.cnn"}, "2": {"name": "keyword.operator.assignment.cnn"}}},
-            {"name": "keyword.other.cnn", "match": r"\b(import|input|output)\b"},
+            {"name": "keyword.other.cnn", "match": r"\b(import|input|output|init)\b"},
             {"name": "keyword.control.cnn", "match": r"\b(repeat|for|in|if|else)\b"},
             {"name": "keyword.control.merge.cnn", "match": r"\b(concat|add)\b"},
             {"name": "keyword.operator.logical.cnn", "match": r"\b(and|or|not)\b"},

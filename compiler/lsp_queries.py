@@ -15,7 +15,7 @@ from cnnc.dsl.ops import LAYER_OPS, OPS, REQUIRED, WORDS
 from .lsp_analysis import Analysis, walk
 from .summary import rf_text, shape_text
 
-KEYWORDS = ("block", "network", "input", "output", "import", "repeat", "for", "in", "if", "else",
+KEYWORDS = ("block", "network", "input", "output", "import", "init", "repeat", "for", "in", "if", "else",
             "concat", "add", "true", "false", "and", "or", "not")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -170,6 +170,7 @@ network N(classes=10) {
   output: conv(classes, 1x1, pad=same, bias=false, eps=1e-5, p=.5, q=2.5e3, r="M", u=min(1 , 2), v=true) -> z
   output aux { relu }
   x1: { relu }
+  init conv . weight :kaiming_normal( mode = "fan_out" )
 }
 '''
 
@@ -191,6 +192,7 @@ network N(classes = 10) {
     output: conv(classes, 1x1, pad=same, bias=false, eps=1e-5, p=.5, q=2.5e3, r="M", u=min(1, 2), v=true) -> z
     output aux { relu }
     x1: { relu }
+    init conv.weight: kaiming_normal(mode="fan_out")
 }
 '''
 

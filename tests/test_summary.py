@@ -86,7 +86,7 @@ def test_summary_depth_folds_block_instances(capsys):
     members = [d for n, d in full.nodes(data=True) if n.startswith("layer2.")]
     assert layer2 == ["layer2        Stage(128, 4, 2)  [N, 512, 28, 28]    "
                       f"{sum(d['params'] for d in members):,}  {sum(d['macs'] for d in members):,}   91"]
-    assert len(out.splitlines()) == 4 + 12 + 1 + 8  # title and headings, rows, rule, totals
+    assert len(out.splitlines()) == 4 + 12 + 1 + 8 + 2  # title and headings, rows, rule, totals, init (2)
     assert main(["summary", "resnet50", "--depth", "1"]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[4:]]
     assert rows[5:9] == ["layer1.0", "layer1.1", "layer1.2", "layer2.0"]

@@ -112,30 +112,34 @@ class ResNet50(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)  # archs/resnet50.cnn:26
-        self.bn1 = nn.BatchNorm2d(64)  # archs/resnet50.cnn:26
-        self.relu = nn.ReLU(inplace=True)  # archs/resnet50.cnn:26
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)  # archs/resnet50.cnn:27
-        self.layer1 = Stage(64, 64, 1)  # archs/resnet50.cnn:28
-        self.layer2 = Stage2()  # archs/resnet50.cnn:29
-        self.layer3 = Stage3()  # archs/resnet50.cnn:30
-        self.layer4 = Stage(1024, 512, 2)  # archs/resnet50.cnn:31
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # archs/resnet50.cnn:32
-        self.add_module("9", nn.Flatten())  # archs/resnet50.cnn:32
-        self.fc = nn.Linear(2048, 1000)  # archs/resnet50.cnn:33
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)  # archs/resnet50.cnn:28
+        self.bn1 = nn.BatchNorm2d(64)  # archs/resnet50.cnn:28
+        self.relu = nn.ReLU(inplace=True)  # archs/resnet50.cnn:28
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)  # archs/resnet50.cnn:29
+        self.layer1 = Stage(64, 64, 1)  # archs/resnet50.cnn:30
+        self.layer2 = Stage2()  # archs/resnet50.cnn:31
+        self.layer3 = Stage3()  # archs/resnet50.cnn:32
+        self.layer4 = Stage(1024, 512, 2)  # archs/resnet50.cnn:33
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # archs/resnet50.cnn:34
+        self.add_module("9", nn.Flatten())  # archs/resnet50.cnn:34
+        self.fc = nn.Linear(2048, 1000)  # archs/resnet50.cnn:35
+        # initialisation declared with `init` (torch's default elsewhere)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x):
-        x = self.conv1(x)  # archs/resnet50.cnn:26
-        x = self.bn1(x)  # archs/resnet50.cnn:26
-        x = self.relu(x)  # archs/resnet50.cnn:26
-        x = self.maxpool(x)  # archs/resnet50.cnn:27
-        x = self.layer1(x)  # archs/resnet50.cnn:28
-        x = self.layer2(x)  # archs/resnet50.cnn:29
-        x = self.layer3(x)  # archs/resnet50.cnn:30
-        x = self.layer4(x)  # archs/resnet50.cnn:31
-        x = self.avgpool(x)  # archs/resnet50.cnn:32
-        x = getattr(self, "9")(x)  # archs/resnet50.cnn:32
-        x = self.fc(x)  # archs/resnet50.cnn:33
+        x = self.conv1(x)  # archs/resnet50.cnn:28
+        x = self.bn1(x)  # archs/resnet50.cnn:28
+        x = self.relu(x)  # archs/resnet50.cnn:28
+        x = self.maxpool(x)  # archs/resnet50.cnn:29
+        x = self.layer1(x)  # archs/resnet50.cnn:30
+        x = self.layer2(x)  # archs/resnet50.cnn:31
+        x = self.layer3(x)  # archs/resnet50.cnn:32
+        x = self.layer4(x)  # archs/resnet50.cnn:33
+        x = self.avgpool(x)  # archs/resnet50.cnn:34
+        x = getattr(self, "9")(x)  # archs/resnet50.cnn:34
+        x = self.fc(x)  # archs/resnet50.cnn:35
         return x
 
 

@@ -66,16 +66,24 @@ class VGG16(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.features = Features()  # archs/vgg16.cnn:23
-        self.avgpool = nn.AdaptiveAvgPool2d(7)  # archs/vgg16.cnn:24
-        self.add_module("2", nn.Flatten())  # archs/vgg16.cnn:24
-        self.classifier = Classifier()  # archs/vgg16.cnn:25
+        self.features = Features()  # archs/vgg16.cnn:27
+        self.avgpool = nn.AdaptiveAvgPool2d(7)  # archs/vgg16.cnn:28
+        self.add_module("2", nn.Flatten())  # archs/vgg16.cnn:28
+        self.classifier = Classifier()  # archs/vgg16.cnn:29
+        # initialisation declared with `init` (torch's default elsewhere)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        x = self.features(x)  # archs/vgg16.cnn:23
-        x = self.avgpool(x)  # archs/vgg16.cnn:24
-        x = getattr(self, "2")(x)  # archs/vgg16.cnn:24
-        x = self.classifier(x)  # archs/vgg16.cnn:25
+        x = self.features(x)  # archs/vgg16.cnn:27
+        x = self.avgpool(x)  # archs/vgg16.cnn:28
+        x = getattr(self, "2")(x)  # archs/vgg16.cnn:28
+        x = self.classifier(x)  # archs/vgg16.cnn:29
         return x
 
 

@@ -1,0 +1,39 @@
+"""Initial weights against torchvision's own constructors: per state_dict entry, the mean and standard
+deviation agree within sampling error over several seeds, and constants (BatchNorm, zeroed biases)
+are equal. Skipped without torchvision (see tests/test_torchvision_compat.py for the venv)."""
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+
+import cnnc  # noqa: E402
+
+NETWORKS = ["resnet18", "resnet50", "vgg11", "vgg16"]
+
+
+def _close(ours, theirs, key):
+    """Two samples of one distribution: means and standard deviations within 6 standard errors."""
+    n = ours.numel()
+    if n < 2 or theirs.std() == 0:
+        assert torch.equal(ours, theirs), key  # a constant: exactly torchvision's
+        return
+    std = theirs.std().item()
+    assert abs(ours.mean().item() - theirs.mean().item()) <= 6 * std * math.sqrt(2 / n), key
+    assert abs(ours.std().item() - std) <= 6 * std * math.sqrt(2 / (2 * (n - 1))), key
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_initial_weights_match_torchvisions_constructor(name, seed):
+    torch.manual_seed(seed)
+    theirs = getattr(torchvision.models, name)(weights=None, num_classes=10).state_dict()
+    torch.manual_seed(seed + 100)
+    ours = cnnc.load(f"archs/{name}.cnn", classes=10).state_dict()
+    assert ours.keys() == theirs.keys()
+    for key, value in theirs.items():
+        if value.is_floating_point():
+            _close(ours[key].float(), value.float(), key)
+        else:
+            assert torch.equal(ours[key], value), key
