@@ -98,13 +98,22 @@ def _collapse_check(in_shape: Shape, out: tuple[int, int]) -> None:
                         hint="the input is too small for this layer; use a larger --input or less downsampling")
 
 
-def _same_needs_stride_1(op: str, stride) -> None:
+def _same_needs_stride_1(op: str, stride, kernel, dilation) -> None:
     if stride != (1, 1):
         raise OpProblem(f"pad=same needs stride 1 (torch refuses it for a strided {op}); at stride "
                         f"{fmt(stride) if stride[0] != stride[1] else stride[0]} the padding is uneven",
                         arg="pad", hint="write pad=tf_same for TensorFlow/Keras's 'same' (output = ceil(size / "
-                                        "stride), the extra row and column at the bottom and right), or give "
-                                        "the padding, e.g. pad=1")
+                                        "stride), the extra row and column at the bottom and right)"
+                                        + _symmetric_pad(kernel, dilation))
+
+
+def _symmetric_pad(kernel, dilation) -> str:
+    """`, or pad=3`: the padding that gives ceil(size / stride) too, when the window is odd (7x7 -> 3)."""
+    span = [dilation[i] * (kernel[i] - 1) for i in range(2)]
+    if any(n % 2 for n in span):
+        return ""
+    pad = (span[0] // 2, span[1] // 2)
+    return f", or pad={pad[0] if pad[0] == pad[1] else fmt(pad)} (the same output size, padded evenly)"
 
 
 # ---- convolutions ------------------------------------------------------------------------
@@ -128,7 +137,7 @@ def conv_shape(a: dict, shapes: list[Shape]) -> Shape:
                         arg="groups")
     pad = a["pad"]
     if pad == "same":
-        _same_needs_stride_1("conv", s)
+        _same_needs_stride_1("conv", s, k, d)
         return (out, h, w)
     if pad == "tf_same":
         return (out, -(-h // s[0]), -(-w // s[1]))
@@ -196,7 +205,7 @@ def pool_shape(op: str):
                 raise OpProblem("pad=tf_same already rounds the output up; drop ceil=true", arg="ceil")
             return (c, -(-h // s[0]), -(-w // s[1]))
         if p == "same":
-            _same_needs_stride_1(op, s)
+            _same_needs_stride_1(op, s, k, d)
             if any(d[i] * (k[i] - 1) % 2 for i in range(2)):
                 raise OpProblem(f"pad=same with the even window {fmt(k)} pads unevenly, which torch's "
                                 f"{op} cannot do", arg="pad",

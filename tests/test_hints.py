@@ -46,8 +46,16 @@ residual_global_pool.cnn:3:5: error: add: branch shapes differ: 64x1x1 vs 64x56x
       |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   hint: `add` does not broadcast a 1x1 branch; every branch must output the same shape
 """),
+    "same_at_stride_2": ("network N {\n    input 3x224x224\n    conv(64, 7x7, stride=2, pad=same)\n}\n", """\
+same_at_stride_2.cnn:3:29: error: conv `0`: pad=same needs stride 1 (torch refuses it for a strided conv); at \
+stride 2 the padding is uneven
+    3 |     conv(64, 7x7, stride=2, pad=same)
+      |                             ^^^^^^^^
+  hint: write pad=tf_same for TensorFlow/Keras's 'same' (output = ceil(size / stride), the extra row and column \
+at the bottom and right), or pad=3 (the same output size, padded evenly)
+"""),
     "no_open_paren": ("network N {\n    input 8x8x8 16\n}\n", """\
-no_open_paren.cnn:2:17: error: unexpected `16`; expected one of `!=`, `%`, `)`, `*`, `+`, `,`, `->`, `-`, ...
+no_open_paren.cnn:2:17: error: unexpected `16`; expected one of `!=`, `%`, `(`, `)`, `*`, `+`, `,`, `->`, ...
     2 |     input 8x8x8 16
       |                 ^^
 """),
