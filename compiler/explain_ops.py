@@ -32,6 +32,12 @@ def num(value) -> str:
     return f"{value:,}"
 
 
+def channels(shape) -> int:
+    """The channel count of a feature map in any axis order (a flat vector's features)."""
+    axes = getattr(shape, "axes", None) or ("CHW" if len(shape) == 3 else "F" * len(shape))
+    return shape[axes.index("C")] if "C" in axes else shape[-1]
+
+
 def dims(shape) -> str:
     return "x".join(str(n) for n in shape)
 
@@ -169,8 +175,41 @@ def _add_shape(a: dict, ins, out):
 
 def _features(out_name: str):
     def rule(a: dict, ins, out):
+        if len(ins[0]) > 1 and out_name == "out":  # channels-last: the last axis becomes `out`
+            return [f"(the last axis becomes the layer's `out`: {dims(ins[0])} -> {dims(out)})"], tuple(out)
         return [f"(the layer's `{out_name}`)"], (a[out_name],)
     return rule
+
+
+def _mul_shape(a: dict, ins, out):
+    return [f"broadcast: {' · '.join(dims(s) for s in ins)} = {dims(out)} (a size of 1 stretches)"], tuple(out)
+
+
+def _permute_shape(a: dict, ins, out):
+    order = ", ".join(str(d) for d in a["dims"])
+    return [f"axes reordered by [{order}] (batch first): {dims(ins[0])} -> {dims(out)}"], tuple(out)
+
+
+def _chunk_shape(a: dict, ins, out):
+    c, parts, i = channels(ins[0]), a["parts"], a["index"]
+    size = -(-c // parts)
+    return [f"channels: {c} cut in pieces of \u2308{c}/{parts}\u2309 = {size} (the last may be smaller); "
+            f"chunk {i} has {channels(out)}"], tuple(out)
+
+
+def _layernorm_counts(a: dict, ins, out, fig: Figures) -> None:
+    c = channels(ins[0])
+    if a["affine"]:
+        fig.params = f"2{TIMES}{c} = {num(2 * c)}   (a scale and a shift per channel)"
+        fig.params_value = 2 * c
+    else:
+        fig.params = "0   (affine=false)"
+
+
+def _scale_counts(a: dict, ins, out, fig: Figures) -> None:
+    c = channels(ins[0])
+    fig.params = f"{num(c)}   (one scale per channel)"
+    fig.params_value = c
 
 
 # ---- parameters and MACs ------------------------------------------------------------------
@@ -228,13 +267,19 @@ def _deconv_counts(a: dict, ins, out, fig: Figures) -> None:
 
 
 def _linear_counts(a: dict, ins, out, fig: Figures) -> None:
-    f_in = ins[0][0]
+    f_in = ins[0][-1]
     weights = f_in * a["out"]
     fig.params = (f"({num(f_in)} + 1){TIMES}{num(a['out'])} = {num(weights + a['out'])}" if a["bias"]
                   else f"{num(f_in)}{TIMES}{num(a['out'])} = {num(weights)}   (no bias)")
     fig.params_value = weights + (a["out"] if a["bias"] else 0)
-    fig.macs = f"{num(f_in)}{TIMES}{num(a['out'])} = {num(weights)}"
-    fig.macs_value = weights
+    positions = 1
+    for n in ins[0][:-1]:
+        positions *= n
+    if len(ins[0]) == 1:
+        fig.macs = f"{num(f_in)}{TIMES}{num(a['out'])} = {num(weights)}"
+    else:  # a channels-last tensor: the same weights at every position
+        fig.macs = f"{num(f_in)}{TIMES}{num(a['out'])} {TIMES} {_prod(*ins[0][:-1])} = {num(weights * positions)}"
+    fig.macs_value = weights * positions
 
 
 def _batchnorm_counts(a: dict, ins, out, fig: Figures) -> None:
@@ -279,13 +324,19 @@ FORMULAS = {
     "rbf": (_features("units"), _rbf_counts),
     "upsample": (_upsample_shape, _nothing),
     "concat": (_concat_shape, _nothing),
+    "mul": (_mul_shape, _nothing),
+    "permute": (_permute_shape, _nothing),
+    "chunk": (_chunk_shape, _nothing),
+    "layernorm": (_same_shape, _layernorm_counts),
+    "scale": (_same_shape, _scale_counts),
     "add": (_add_shape, _nothing),
 }
 
 # Ops whose output has the input's shape and that hold no parameters, buffers or MACs: the generic
 # explanation ("the input's shape", 0, 0) is complete for them.
 GENERIC = frozenset({"input", "lrn", "relu", "relu6", "leaky_relu", "elu", "gelu", "tanh", "scaled_tanh",
-                     "sigmoid", "softmax", "log_softmax", "dropout", "dropout2d", "identity"})
+                     "sigmoid", "softmax", "log_softmax", "dropout", "dropout2d", "identity",
+                     "silu", "hardswish", "hardsigmoid", "stochastic_depth", "channel_shuffle"})
 
 
 def figures(op: str, a: dict, ins: list, out: tuple, counted: tuple = (0, 0, 0)) -> Figures:

@@ -33,7 +33,23 @@ def _batchnorm(a, ins, out):
 
 
 def _linear(a, ins, out):
-    return [("weight", (a["out"], ins[0][0]))] + ([("bias", (a["out"],))] if a["bias"] else [])
+    return [("weight", (a["out"], ins[0][-1]))] + ([("bias", (a["out"],))] if a["bias"] else [])
+
+
+def _channels(shape) -> int:
+    axes = getattr(shape, "axes", None) or ("CHW" if len(shape) == 3 else "F" * len(shape))
+    return shape[axes.index("C")] if "C" in axes else shape[-1]
+
+
+def _layernorm(a, ins, out):
+    c = (_channels(ins[0]),)
+    return [("weight", c), ("bias", c)] if a["affine"] else []
+
+
+def _scale(a, ins, out):  # a bare nn.Parameter named by the layer itself: its key is the layer path
+    c = _channels(ins[0])
+    axes = getattr(ins[0], "axes", None) or ("CHW" if len(ins[0]) == 3 else "F")
+    return [("", (c, 1, 1) if axes == "CHW" else (c,))]
 
 
 STATE = {
@@ -43,12 +59,16 @@ STATE = {
     "linear": _linear,
     "subsample": lambda a, ins, out: [("weight", (ins[0][0],)), ("bias", (ins[0][0],))],
     "rbf": lambda a, ins, out: [("prototypes", (a["units"], ins[0][0]))],
+    "layernorm": _layernorm,
+    "scale": _scale,
 }
 
 # Ops whose modules (or functional calls) hold no parameters and no persistent buffers.
 STATELESS = frozenset({"input", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn", "relu",
                        "relu6", "leaky_relu", "elu", "gelu", "tanh", "scaled_tanh", "sigmoid", "softmax",
-                       "log_softmax", "dropout", "dropout2d", "flatten", "identity", "upsample", "concat", "add"})
+                       "log_softmax", "dropout", "dropout2d", "flatten", "identity", "upsample", "concat", "add",
+                       "silu", "hardswish", "hardsigmoid", "stochastic_depth", "permute", "chunk", "channel_shuffle",
+                       "mul"})
 
 
 def _inputs(graph, node) -> list:
@@ -71,7 +91,7 @@ def entries(graph) -> dict:
             if data["params"] or data["buffers"]:
                 raise UnknownState(f"{node}: op `{data['op']}` holds state but compiler/state_dict.py has no rule")
             continue
-        out[node] = [(f"{modules[node]}.{name}", tuple(shape))
+        out[node] = [(f"{modules[node]}.{name}" if name else modules[node], tuple(shape))
                      for name, shape in rule(data["args"], _inputs(graph, node), data["shape"])]
     return out
 

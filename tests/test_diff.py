@@ -5,7 +5,6 @@ Regenerate the goldens after an intended change:
     CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_diff.py
 """
 import json
-import os
 
 import pytest
 
@@ -13,6 +12,7 @@ from cnnc import cli, dsl
 from cnnc.diff import compare
 from cnnc.dsl.ops import OPS
 from cnnc.state_dict import STATE, STATELESS, state_dict_shapes
+from harness import assert_golden
 from conftest import ARCHS, EXAMPLES, ROOT, relative
 
 GOLDEN = ROOT / "tests" / "golden" / "diff"
@@ -39,12 +39,7 @@ GOLDENS = {
 def test_golden(name, capsys):
     status, out, err = _run(GOLDENS[name], capsys)
     assert (status, err) == (1, "")
-    golden = GOLDEN / name
-    if os.environ.get("CNNC_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(out)
-    assert golden.exists(), f"no golden: generate it with CNNC_UPDATE_GOLDEN=1 ({golden})"
-    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
+    assert_golden(GOLDEN / name, out)
 
 
 def test_deeper_variant_reads_as_one_line(capsys):
@@ -116,7 +111,7 @@ def torch_state():
 
 
 # resnet101/152 and vgg13/19 repeat the blocks of resnet50 and vgg16: left out to save time
-STATE_CASES = [p for p in _networks(ARCHS) + _networks(EXAMPLES) + [WIDE]
+STATE_CASES = [p for p in _networks(ARCHS) + _networks(EXAMPLES) + [WIDE, "tests/data/modern_ops.cnn"]
                if p not in ("archs/resnet152.cnn", "archs/resnet101.cnn", "archs/vgg19.cnn", "archs/vgg13.cnn")]
 
 

@@ -4,7 +4,6 @@ and, for every layer of the zoo and the examples, against the analysis (which eq
 Regenerate the goldens after an intended change:
     CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_explain.py
 """
-import os
 
 import pytest
 
@@ -12,6 +11,7 @@ from cnnc import cli, dsl
 from cnnc.dsl.ops import OPS
 from cnnc.explain import explain, explain_layer, layer_figures, receptive
 from cnnc.explain_ops import FORMULAS, GENERIC
+from harness import assert_golden
 from conftest import ARCHS, EXAMPLES, ROOT, relative
 
 GOLDEN = ROOT / "tests" / "golden" / "explain"
@@ -80,6 +80,17 @@ def test_groups_dilation_deconv_and_same_padding(cnn_file):
     assert "params    4·10 = 40   (no bias)" in explain_layer(graph, "l")
 
 
+def test_modern_ops():
+    graph = dsl.build(MODERN)
+    assert "params    2·32 = 64   (a scale and a shift per channel)" in explain_layer(graph, "ln")
+    fc1 = explain_layer(graph, "fc1")  # a linear layer on a channels-last tensor: per pixel
+    assert "params    (32 + 1)·64 = 2,112" in fc1 and "MACs      32·64 · 8·8 = 131,072" in fc1
+    assert "params    32   (one scale per channel)" in explain_layer(graph, "ls")
+    assert "broadcast: 32x8x8 · 32x1x1 = 32x8x8" in explain_layer(graph, "16")
+    assert "axes reordered by [0, 2, 3, 1] (batch first): 32x8x8 -> 8x8x32" in explain_layer(graph, "2")
+    assert "RF        max(9, 16) = 16 (the widest branch); jump 1" in explain_layer(graph, "16")
+
+
 def test_merges_show_their_branches():
     graph = dsl.build("googlenet")
     text = explain_layer(graph, "inception3a.4")
@@ -103,7 +114,10 @@ def _networks(paths):
     return [p for p in paths if "network " in p.read_text()]
 
 
-@pytest.mark.parametrize("path", [relative(p) for p in _networks(ARCHS + EXAMPLES)])
+MODERN = "tests/data/modern_ops.cnn"  # layernorm, scale, mul, permute, chunk, channel_shuffle, silu...
+
+
+@pytest.mark.parametrize("path", [relative(p) for p in _networks(ARCHS + EXAMPLES)] + [MODERN])
 def test_figures_equal_the_analysis(path):
     graph = dsl.build(path, networkx=False)
     for node, data in graph.nodes(data=True):
@@ -185,12 +199,7 @@ GOLDENS = {"lenet5": ["lenet5"], "alexnet": ["alexnet"],
 def test_golden(name, capsys):
     status, out, err = _run(GOLDENS[name], capsys)
     assert status == 0 and err == ""
-    golden = GOLDEN / f"{name}.txt"
-    if os.environ.get("CNNC_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(out)
-    assert golden.exists(), f"no golden: generate it with CNNC_UPDATE_GOLDEN=1 ({golden})"
-    assert out == golden.read_text(), f"regenerate with CNNC_UPDATE_GOLDEN=1 if intended ({golden})"
+    assert_golden(GOLDEN / f"{name}.txt", out)
 
 
 def test_unknown_path_error_text(capsys):

@@ -119,7 +119,7 @@ def _clusters(items) -> set:
 
 
 MODEL_CASES = ["resnet50", "googlenet", "lenet5", "examples/unet.cnn", "examples/aux_heads.cnn",
-               "examples/inception.cnn"]
+               "examples/inception.cnn", "tests/data/modern_ops.cnn"]
 
 
 @pytest.mark.parametrize("name", MODEL_CASES)
