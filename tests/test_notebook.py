@@ -36,7 +36,7 @@ def test_notebook_runs_and_shows_the_table_and_the_diagram(tmp_path):
     assert code[2].outputs[-1].data["text/plain"] == "(50, 23528522)"
 
     mine = code[3].outputs[0].data["text/html"]
-    assert "<tr><td>stem.0</td><td>conv 3x3 (frozen)</td>" in mine and "Non-trainable params: 480 (frozen: trainable=false)" in mine  # 16 * 27 + 16 + 2 * 16
+    assert "<tr><td>stem.0</td><td>conv 3x3, 16 (frozen)</td>" in mine and "Non-trainable params: 480 (frozen: trainable=false)" in mine  # 16 * 27 + 16 + 2 * 16
 
     (error,) = code[4].outputs
     assert error.output_type == "error" and error.ename == "ShapeError"

@@ -60,7 +60,7 @@ def test_frozen_layers_match_the_compiled_module(tmp_path, capsys):
     assert main(["summary", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"Non-trainable params: {frozen:,} (frozen: trainable=false)\n" in out
-    assert "\nconv1         conv 3x3 (frozen)   [N, 16, 14, 14]   1,168  225,792   5\n" in out
+    assert "\nconv1         conv 3x3, 16 (frozen)  [N, 16, 14, 14]   1,168  225,792   5\n" in out
     assert main(["check", str(path)]) == 0  # the check line counts every parameter, frozen or not
     assert capsys.readouterr().out == f"{path}: ok: Frozen: 3,906 params, 733 KMACs -> [N, 10]\n"
 
