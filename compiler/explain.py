@@ -40,10 +40,11 @@ def inputs(graph, node) -> list:
 
 
 def args_text(op: str, args: dict) -> str:
-    """Every argument of a layer as the analysis holds it (defaults applied): `out=64, kernel=3x3, ...`."""
+    """Every argument of a layer as the analysis holds it (defaults applied, unset options left out):
+    `out=64, kernel=3x3, stride=1, ...`."""
     spec = OPS.get(op)
     names = [a.name for a in spec.args] if spec is not None else list(args)
-    return ", ".join(f"{name}={_value(args[name], name)}" for name in names if name in args)
+    return ", ".join(f"{name}={_value(args[name], name)}" for name in names if args.get(name) is not None)
 
 
 def _value(value, name: str = "") -> str:
