@@ -187,9 +187,9 @@ def _input(text: str | None, limits=None):
 
     if text is None:
         return None
-    name, sep, shape = text.rpartition("=")
-    if sep:
-        return {name: parse_shape(shape, limits, origin=f"--input {name}")}
+    name, sep, shape = text.partition("=")
+    if sep and name.strip().isidentifier():
+        return {name.strip(): parse_shape(shape, limits, origin=f"--input {name.strip()}")}
     return parse_shape(text, limits, origin="--input")
 
 

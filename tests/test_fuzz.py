@@ -72,6 +72,19 @@ def test_generated_programs(tmp_path, text):
     check_file(path, text)
 
 
+def test_a_set_value_bomb_in_a_real_process(tmp_path):
+    """A 2.6 KB `--set` value that builds 15 million list items: bounded by the work budget (it took
+    600 MB); likewise `--input`."""
+    from cnnc.fuzz import LOCATED
+
+    (tmp_path / "n.cnn").write_text("network N(v = 1) { input 3x8x8; relu }\n")
+    bomb = "(range(99990) == " * 150 + "0" + ")" * 150
+    for option in (["--set", f"v={bomb}"], ["--input", bomb], ["--input", f"input={bomb}"]):
+        code, stderr, cpu, peak = _run_measured(["check", str(tmp_path / "n.cnn"), *option], tmp_path)
+        assert code == 1 and LOCATED.search(stderr) and "too many list items" in stderr, stderr[-2000:]
+        assert peak < MAX_RSS_BYTES, f"{option[0]}: {peak / 2 ** 20:.0f} MB"
+
+
 @pytest.mark.parametrize("value", ["[" * 3000, "1" * 5000, "__import__('os')", '"\x1b[2J"', "x" * 100000,
                                    "1x" * 2000 + "1", "-" * 3000 + "1", "[1] * 100000000", "\x00"])
 def test_hostile_set_values(tmp_path, value):
@@ -97,6 +110,9 @@ HOSTILE_FILES = {
     "comment.cnn": "# " + "x" * 4000000 + "\nnetwork N { input 3x8x8; " + "a" * 100000 + " }\n",
     "bytes.cnn": bytes(range(256)) * 40,
     "cycle.cnn": 'import "cycle.cnn"\nnetwork N { input 3x8x8; relu }\n',
+    # a constant condition in a block nothing uses: lint evaluated it outside any budget (600 MB)
+    "lint-bomb.cnn": "block B() { if " + "(range(99990) == " * 150 + "0" + ")" * 150 + " { relu } }\n"
+                     "network N { input 3x8x8; relu }\n",
 }
 MAX_RSS_BYTES = 500 * 2 ** 20
 

@@ -15,10 +15,10 @@ def net(body: str, head: str = "", params: str = "") -> str:
 
 
 def error_of(text: str, **kwargs) -> CnnError:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine may be busy with other work
     with pytest.raises(CnnError) as caught:
         dsl.build(text=text, **kwargs)
-    assert time.perf_counter() - start < 2.0, "a limit must fail fast"
+    assert time.process_time() - start < 2.0, "a limit must fail fast"
     error = caught.value
     assert error.span is not None, error.render()
     assert error.render().startswith(f"<string>:{error.span.line}:{error.span.column}: error: ")
