@@ -1,8 +1,8 @@
 """The language server's re-analysis latency after an edit, for every shipped network.
 
 In-process: what `cnnc lsp` does on each change (compiler/lsp_analysis.analyse: parse, imports,
-elaborate and analyse every network, lint), timed after an edit that changes the text (a digit in a
-trailing comment, so the meaning is the same and nothing can be cached). Median and max of --runs.
+elaborate and analyse every network, lint), timed after an edit that changes the text (a comment
+line appended, different each run, so nothing can be cached). Median and max of --runs.
 Then one end-to-end figure through the real server over stdio (pygls's client): didChange on
 ResNet-50 until its publishDiagnostics arrives.
 
