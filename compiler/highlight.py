@@ -13,8 +13,10 @@ from cnnc.dsl.ops import LAYER_OPS, WORDS
 
 __all__ = ["CnnLexer"]
 
-_KEYWORDS = ("import", "input", "output", "init", "repeat", "for", "in", "if", "else")
-_MERGES = ("concat", "add")
+_OTHER = ("import", "input", "output", "init", "group")
+_CONTROL = ("repeat", "for", "in", "if", "else")
+_KEYWORDS = _OTHER + _CONTROL
+_MERGES = ("concat", "add", "mul")
 
 
 class CnnLexer(RegexLexer):
@@ -81,9 +83,9 @@ def textmate_grammar() -> dict:
              "captures": {"1": {"name": "entity.name.label.cnn"}, "2": {"name": "punctuation.separator.label.cnn"}}},
             {"match": rf"\b({name})\s*(=)(?!=)",
              "captures": {"1": {"name": "variable.parameter.cnn"}, "2": {"name": "keyword.operator.assignment.cnn"}}},
-            {"name": "keyword.other.cnn", "match": r"\b(import|input|output|init)\b"},
-            {"name": "keyword.control.cnn", "match": r"\b(repeat|for|in|if|else)\b"},
-            {"name": "keyword.control.merge.cnn", "match": r"\b(concat|add)\b"},
+            {"name": "keyword.other.cnn", "match": r"\b(" + "|".join(_OTHER) + r")\b"},
+            {"name": "keyword.control.cnn", "match": r"\b(" + "|".join(_CONTROL) + r")\b"},
+            {"name": "keyword.control.merge.cnn", "match": r"\b(" + "|".join(_MERGES) + r")\b"},
             {"name": "keyword.operator.logical.cnn", "match": r"\b(and|or|not)\b"},
             {"name": "constant.language.boolean.cnn", "match": r"\b(true|false)\b"},
             {"name": "constant.language.word.cnn", "match": r"\b(" + "|".join(sorted(WORDS)) + r")\b"},

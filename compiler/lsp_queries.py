@@ -16,7 +16,7 @@ from .lsp_analysis import Analysis, walk
 from .summary import rf_text, shape_text
 
 KEYWORDS = ("block", "network", "input", "output", "import", "init", "repeat", "for", "in", "if", "else",
-            "concat", "add", "true", "false", "and", "or", "not")
+            "concat", "add", "mul", "group", "true", "false", "and", "or", "not")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
