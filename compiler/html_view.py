@@ -128,7 +128,7 @@ def page(graph, depth: int | None = None) -> str:
     """The whole page as text."""
     data = json.dumps(model(graph, depth), separators=(",", ":"), ensure_ascii=False)
     data = data.replace("</", "<\\/").replace("<!--", "<\\!--")  # inert inside <script>
-    script = (ASSETS / "html_view.js").read_text(encoding="utf-8")
+    script = "".join((ASSETS / name).read_text(encoding="utf-8") for name in ("html_view_layout.js", "html_view.js"))
     style = (ASSETS / "html_view.css").read_text(encoding="utf-8")
     title = html.escape(f"{graph.graph['name']} — cnnc")
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
