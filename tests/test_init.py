@@ -172,3 +172,14 @@ def test_zero_init_residual_is_expressible():
     assert torch.equal(zeroed.get_submodule("layer1.0.bn2").weight, torch.zeros(8))
     plain = cnnc.load(text)
     assert torch.equal(plain.get_submodule("layer1.1.bn2").weight, torch.ones(8))
+
+
+def test_resnet18_draws_torchvisions_exact_initial_weights():
+    """Modules are built, and the init loop runs, in torchvision's order, so the same seed gives the
+    same weights. Sums recorded from torchvision 0.29.1 (torch 2.14.1):
+    torch.manual_seed(0); torchvision.models.resnet18(weights=None, num_classes=10).state_dict()."""
+    torch.manual_seed(0)
+    state = cnnc.load("archs/resnet18.cnn", classes=10).state_dict()
+    sums = [round(float(state[key].double().sum()), 6)
+            for key in ("conv1.weight", "layer4.1.conv2.weight", "fc.weight", "fc.bias")]
+    assert sums == [-0.673757, 6.769153, 0.881312, 0.031099]

@@ -37,3 +37,12 @@ def test_initial_weights_match_torchvisions_constructor(name, seed):
             _close(ours[key].float(), value.float(), key)
         else:
             assert torch.equal(ours[key], value), key
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_the_same_seed_gives_torchvisions_exact_weights(name):
+    torch.manual_seed(0)
+    theirs = getattr(torchvision.models, name)(weights=None, num_classes=10).state_dict()
+    torch.manual_seed(0)
+    ours = cnnc.load(f"archs/{name}.cnn", classes=10).state_dict()
+    assert [key for key in theirs if not torch.equal(ours[key], theirs[key])] == []
