@@ -48,6 +48,11 @@ MODERN = [
     ("densenet121", None, {}, {}, 224, 64),
     ("inception_v3", None, {"dropout": 0.0}, {"dropout": 0.0}, 299, 299),
     ("mnasnet1_0", None, {"dropout": 0.0}, {"dropout": 0.0}, 224, 64),
+    ("mobilenet_v3_large", None, {"dropout": 0.0}, {"dropout": 0.0}, 224, 64),
+    ("efficientnet_b0", None, {"dropout": 0.0, "sd": 0.0}, {"dropout": 0.0, "stochastic_depth_prob": 0.0}, 224, 64),
+    ("regnet_y_400mf", None, {}, {}, 224, 64),
+    ("convnext_tiny", None, {"sd": 0.0}, {"stochastic_depth_prob": 0.0}, 224, 64),
+    ("shufflenet_v2_x1_0", None, {}, {}, 224, 64),
 ]
 
 
@@ -91,7 +96,40 @@ FAMILY = [
     ("mnasnet0_5", "mnasnet1_0", {"depths": (16, 8, 16, 24, 40, 48, 96, 160)}),
     ("mnasnet0_75", "mnasnet1_0", {"depths": (24, 16, 24, 32, 64, 72, 144, 240)}),
     ("mnasnet1_3", "mnasnet1_0", {"depths": (40, 24, 32, 56, 104, 128, 248, 416)}),
+    ("densenet161", "densenet121", {"growth": 48, "init": 96, "layers": (6, 12, 36, 24)}),
+    ("mobilenet_v3_small", "mobilenet_v3_large", {"last": 1024, "config": (
+        (3, 16, 16, True, "RE", 2), (3, 72, 24, False, "RE", 2), (3, 88, 24, False, "RE", 1),
+        (5, 96, 40, True, "HS", 2), (5, 240, 40, True, "HS", 1), (5, 240, 40, True, "HS", 1),
+        (5, 120, 48, True, "HS", 1), (5, 144, 48, True, "HS", 1), (5, 288, 96, True, "HS", 2),
+        (5, 576, 96, True, "HS", 1), (5, 576, 96, True, "HS", 1))}),
+    ("efficientnet_b2", "efficientnet_b0", {"width": 1.1, "depth": 1.2, "dropout": 0.3}),
+    ("efficientnet_b5", "efficientnet_b0", {"width": 1.6, "depth": 2.2, "dropout": 0.4, "eps": 0.001,
+                                            "momentum": 0.01}),
+    ("convnext_small", "convnext_tiny", {"layers": (3, 3, 27, 3), "sd": 0.4}),
+    ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", {"channels": (24, 48, 96, 192, 1024)}),
+    ("regnet_x_400mf", "regnet_y_400mf", {"widths": (32, 64, 160, 400), "depths": (1, 2, 7, 12),
+                                          "groups": (16, 16, 16, 16), "se": 0}),
+    ("regnet_x_8gf", "regnet_y_400mf", {"widths": (80, 240, 720, 1920), "depths": (2, 5, 15, 1),
+                                        "groups": (80, 120, 120, 120), "se": 0}),
 ]
+
+
+@pytest.mark.parametrize("name, file, params", [
+    ("efficientnet_b0", "efficientnet_b0", {}),
+    ("efficientnet_b4", "efficientnet_b0", {"width": 1.4, "depth": 1.8, "dropout": 0.4}),
+    ("convnext_tiny", "convnext_tiny", {}),
+    ("convnext_base", "convnext_tiny", {"dims": (128, 256, 512, 1024), "layers": (3, 3, 27, 3), "sd": 0.5}),
+])
+def test_stochastic_depth_probabilities_are_torchvisions(name, file, params):
+    """Each block's stochastic depth probability (linear in the block index) equals torchvision's."""
+    torch.manual_seed(0)
+    theirs = getattr(torchvision.models, name)(weights=None)
+    ours = cnnc.load(f"archs/{file}.cnn", input="3x64x64", **params)
+    residual = [m for m in theirs.modules() if type(m).__name__ in ("MBConv", "CNBlock")
+                and getattr(m, "use_res_connect", True)]
+    expected = [m.stochastic_depth.p for m in residual]
+    got = [m.p for n, m in ours.named_modules() if n.endswith("stochastic_depth")]
+    assert got == expected and len(got) > 10
 
 
 @pytest.mark.parametrize("name, file, params", FAMILY, ids=[f[0] for f in FAMILY])
