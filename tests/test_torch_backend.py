@@ -37,7 +37,11 @@ ARCHS = sorted((ROOT / "archs").glob("*.cnn"))
 # Smaller inputs where the architecture allows them (global or adaptive pooling before the
 # classifier), so the suite stays affordable on 2 cores; the analysis is redone for the same input.
 SMALL = {"resnet18": "3x32x32", "resnet34": "3x32x32", "resnet50": "3x64x64", "resnet101": "3x32x32",
-         "resnet152": "3x32x32", "vgg11": "3x32x32", "vgg13": "3x32x32", "vgg19": "3x32x32"}
+         "resnet152": "3x32x32", "vgg11": "3x32x32", "vgg13": "3x32x32", "vgg19": "3x32x32",
+         "resnext50_32x4d": "3x32x32", "squeezenet1_1": "3x64x64", "mobilenet_v2": "3x32x32",
+         "densenet121": "3x32x32", "mnasnet1_0": "3x32x32", "mobilenet_v3_large": "3x32x32",
+         "efficientnet_b0": "3x32x32", "regnet_y_400mf": "3x32x32", "convnext_tiny": "3x32x32",
+         "shufflenet_v2_x1_0": "3x32x32"}
 
 
 def networks(paths):
