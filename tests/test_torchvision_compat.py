@@ -129,7 +129,7 @@ def test_stochastic_depth_probabilities_are_torchvisions(name, file, params):
                 and getattr(m, "use_res_connect", True)]
     expected = [m.stochastic_depth.p for m in residual]
     got = [m.p for n, m in ours.named_modules() if n.endswith("stochastic_depth")]
-    assert got == expected and len(got) > 10
+    assert got == expected and len(got) >= 9   # B0 has 9 residual blocks
 
 
 @pytest.mark.parametrize("name, file, params", FAMILY, ids=[f[0] for f in FAMILY])
