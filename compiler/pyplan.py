@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from cnnc.dsl.diagnostics import CnnError
+
 from . import names
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS, MERGES
 
@@ -128,10 +130,27 @@ class Planner:
                 entry = entry.children.setdefault(part, Entry("container", part, ref=part))
                 entry.first = -1
         self._finish(root)
+        self._parameters_on_modules(root)
         inputs, exports = self.io(path)
         plan = Plan(path, scope, depth, root, [], inputs, exports)
         plan.units = self._units(root, (), merges)
         return plan
+
+    def _parameters_on_modules(self, root: Entry) -> None:
+        """A bare parameter (`scale`) is registered on its block's module; a group of layers (an
+        nn.Sequential or nn.ModuleDict) cannot hold one."""
+        stack = [c for c in root.children.values() if c.kind == "container"]
+        while stack:
+            container = stack.pop()
+            for child in container.children.values():
+                if child.kind == "container":
+                    stack.append(child)
+                elif child.kind == "layer" and child.layer.apply:
+                    data = self.g.nodes[child.ref]
+                    raise CnnError(f"{data['op']} `{child.ref}`: a bare parameter cannot sit in the group of "
+                                   f"layers `{container.ref}`", data["span"],
+                                   hint="put it directly in a block or the network (as ConvNeXt's layer_scale), "
+                                        "or make the group a block")
 
     def _insert(self, root: Entry, parts: list, top: str, kind: str, node: str) -> None:
         entry = root

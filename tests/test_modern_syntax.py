@@ -163,3 +163,14 @@ def test_tf_same_average_pool_counts_valid_pixels_by_default():
     graph = build("avgpool(3x3, stride=2, pad=tf_same); avgpool(3x3, stride=1, pad=1); "
                   "avgpool(3x3, stride=2, pad=tf_same, count_pad=true)")
     assert [d["args"]["count_pad"] for d in layers(graph).values()] == [False, True, True]
+
+
+def test_a_bare_parameter_lives_on_a_block_not_in_a_group():
+    import cnnc
+
+    source = cnnc.compile_source("block B() { relu; scale(init=0.5); relu }\nnetwork N { input 4x4x4; B() }")
+    assert 'self.register_parameter("1", nn.Parameter(torch.full((4, 1, 1), 0.5)))' in source
+    assert 'x = getattr(self, "1") * x' in source
+    with pytest.raises(CnnError) as caught:
+        cnnc.compile_source("network N { input 4x4x4; g: { relu; s: scale; relu } }")
+    assert caught.value.message == "scale `g.s`: a bare parameter cannot sit in the group of layers `g`"
