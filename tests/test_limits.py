@@ -351,6 +351,9 @@ def test_a_misspelt_shipped_name_gets_a_suggestion(tmp_path):
     with pytest.raises(FileError, match="no such file") as caught:
         dsl.build(str(tmp_path / "mine.cnn"))
     assert caught.value.hint == "did you mean `resnet50.cnn`?"
+    with pytest.raises(FileError, match="no such file: resnet5O") as caught:  # a shipped name on the command line
+        dsl.build("resnet5O")
+    assert caught.value.hint == "did you mean the shipped network `resnet50`?"
 
 
 @pytest.mark.parametrize("target, message", [
