@@ -183,3 +183,42 @@ def test_resnet18_draws_torchvisions_exact_initial_weights():
     sums = [round(float(state[key].double().sum()), 6)
             for key in ("conv1.weight", "layer4.1.conv2.weight", "fc.weight", "fc.bias")]
     assert sums == [-0.673757, 6.769153, 0.881312, 0.031099]
+
+
+# Sums recorded from torchvision 0.29.1 (torch 2.14.1): torch.manual_seed(0);
+# torchvision.models.NAME(weights=None, num_classes=10).state_dict(). cnnc builds these networks'
+# modules, and runs their init loops, in torchvision's order (tests/test_init_torchvision.py compares
+# every parameter where torchvision is installed).
+FINGERPRINTS = [
+    ("squeezenet1_1", {"features.0.weight": -8.086586, "features.7.expand3x3.weight": -0.683753,
+                       "features.12.expand3x3.weight": 21.295005}),
+    ("mobilenet_v2", {"features.0.0.weight": 1.625806, "features.9.conv.2.weight": -20.257594,
+                      "classifier.1.weight": 1.760139}),
+    ("densenet121", {"features.conv0.weight": -15.784327, "features.denseblock3.denselayer11.conv2.weight": 5.51049,
+                     "classifier.weight": 0.974531}),
+    ("mnasnet1_0", {"layers.0.weight": -2.658843, "layers.10.1.layers.6.weight": 22.474531,
+                    "classifier.1.weight": -18.643106}),
+    ("mobilenet_v3_large", {"features.0.0.weight": -2.423846, "features.9.block.2.0.weight": -8.590308,
+                            "classifier.3.weight": 0.275881}),
+    ("efficientnet_b0", {"features.0.0.weight": 2.937803, "features.5.0.block.1.0.weight": -0.441193,
+                         "classifier.1.weight": 25.023079}),
+    ("regnet_y_400mf", {"stem.0.weight": 0.623031, "trunk_output.block3.block3-3.f.c.0.weight": 34.538168,
+                        "fc.weight": -1.950485}),
+    ("shufflenet_v2_x1_0", {"conv1.0.weight": -1.027989, "stage3.3.branch2.5.weight": 0.274799,
+                            "fc.weight": -2.758684}),
+]
+
+
+@pytest.mark.parametrize("name, sums", FINGERPRINTS, ids=[f[0] for f in FINGERPRINTS])
+def test_zoo_draws_torchvisions_exact_initial_weights(name, sums):
+    torch.manual_seed(0)
+    model = cnnc.load(f"archs/{name}.cnn", classes=10)
+    state = model.state_dict()
+    assert {key: round(float(state[key].double().sum()), 6) for key in sums} == sums
+    if name == "squeezenet1_1":  # final_conv, drawn after the loop: normal(0, 0.01), biases 0
+        _assert_normal(state["classifier.1.weight"], 0.0, 0.01, name)
+        assert all(torch.equal(v, torch.zeros_like(v)) for k, v in state.items() if k.endswith(".bias"))
+    if name == "efficientnet_b0":  # uniform(-1/sqrt(out_features), 1/sqrt(out_features)): std bound/sqrt(3)
+        weight, bound = state["classifier.1.weight"], 1 / math.sqrt(10)
+        assert weight.abs().max() <= bound
+        _assert_normal(weight, 0.0, bound / math.sqrt(3), name)  # mean and std of the uniform
