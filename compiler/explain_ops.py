@@ -90,8 +90,21 @@ def _windowed(a: dict, ins, out, kernel, stride, pad, dilation, ceil) -> list[st
     return lines, (out[0], *results)
 
 
+def _tf_same(a: dict, ins, out, channels: int):
+    """pad=tf_same: TensorFlow's "same", out = ceil(in / stride), the padding computed from it."""
+    _, h, w = ins[0]
+    stride = a["stride"] or a["kernel"]
+    sizes = [-(-n // stride[i]) for i, n in enumerate((h, w))]
+    texts = [f"\u2308{n}/{stride[i]}\u2309 = {sizes[i]}" for i, n in enumerate((h, w))]
+    lines = ["pad=tf_same (TensorFlow's 'same'): out = \u2308in/s\u2309, padded around the input, "
+             "the odd row and column at the bottom and right"]
+    return lines + _axes(lambda i: texts[i], texts[0] == texts[1]), (channels, *sizes)
+
+
 def _conv_shape(a: dict, ins, out):
     c, h, w = ins[0]
+    if a["pad"] == "tf_same":
+        return _tf_same(a, ins, out, a["out"])
     if a["pad"] == "same":
         total = [a["dilation"][i] * (a["kernel"][i] - 1) for i in range(2)]
         note = (f"pad=same at stride 1 keeps the size: {dims((h, w))}; padding d{TIMES}(f {MINUS} 1) = "
@@ -114,6 +127,12 @@ def _pool_shape(a: dict, ins, out):
     stride = a["stride"] or a["kernel"]
     dilation = a.get("dilation", (1, 1))
     pad = a.get("pad", (0, 0))
+    if pad == "tf_same":
+        return _tf_same(a, ins, out, ins[0][0])
+    if pad == "same":  # stride 1, odd window: symmetric
+        pad = tuple(dilation[i] * (a["kernel"][i] - 1) // 2 for i in range(2))
+    elif pad == "valid":
+        pad = (0, 0)
     ceil = a.get("ceil", False)
     lines, shape = _windowed(a, ins, out, a["kernel"], stride, pad, dilation, ceil)
     formula = _size_formula(dilation)
