@@ -1,228 +1,559 @@
-"""IR -> Python source: one readable, self-contained module that imports torch (and the standard
-library) only. A class per block structure, one class for the network; `__init__` builds submodules
-whose attribute paths are the layer paths; `forward` is straight-line code with source comments.
-The same graph always gives the same bytes.
+"""IR -> Python source: one readable, self-contained module that imports torch only.
+
+`pygen` translates each block definition into one class (per set of fixed arguments) and the
+network into its own class; this module drives it and prints the file: one namespace for every
+module-level name, `ruff format` layout (`pycode.format_line`), and a line map from generated lines
+to .cnn spans (`generate_with_map`; `line_comments=True` writes it as comments). The same graph
+always gives the same bytes.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 
 from . import names
-from .pyclasses import Klass, Program, build_program
-from .pyinit import init_lines
-from .pyops import NO_DEFAULT
+from .pycode import INDENT, format_line, literal, show
+from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
+from .pyops import FRESH_PRODUCERS, INPLACE_OPS, MERGES
+from .pyvalues import BLIND, CannotExpress, V, translate
 from .runtime_source import runtime_sources
 
-INDENT = "    "
+_IMPORTS = {"torch", "nn", "F", "OrderedDict", "NamedTuple", "INPUTS", "build", "float"}
+_ATTEMPTS = 64
 
 
-def generate(graph) -> str:
+def generate(graph, line_comments: bool = False) -> str:
     """The generated source of an analysed IR graph."""
-    return _Writer(build_program(graph)).source()
+    return generate_with_map(graph, line_comments)[0]
 
 
-def _clean(text: str) -> str:
-    """Text safe inside a `#` comment or a docstring: printable, no quotes that end a docstring."""
+def generate_with_map(graph, line_comments: bool = False) -> tuple[str, dict]:
+    """(source, {generated line number: .cnn Span})."""
+    return _File(graph, line_comments).source()
+
+
+class ClassResult:
+    def __init__(self, name, signature, out_shape, sides):
+        self.name, self.signature, self.out_shape, self.sides = name, signature, out_shape, sides
+
+
+def source_name(path) -> str:
+    """A source path as generated files show it: relative to the working directory or the zoo."""
+    if path is None:
+        return "<text>"
+    text = str(path)
+    if not os.path.isabs(text):
+        return text
+    from cnnc.dsl.loader import zoo_dir
+
+    for base, prefix in ((Path.cwd(), ""), (zoo_dir(), "archs/")):
+        try:
+            return prefix + str(Path(text).resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return Path(text).name
+
+
+def _clean(text) -> str:
     return "".join(c if c.isprintable() else "?" for c in str(text)).replace('"""', "'''").replace("\\", "/")
 
 
-def _where(span) -> str:
-    return f"# {_clean(span.path)}:{span.line}"
-
-
-def _plain_chain(forward: list[str], children: int) -> bool:
-    """True when `forward` calls self[0] ... self[children - 1] once each, in order, on one value."""
-    code = [line.split("  #")[0].strip() for line in forward if line.strip()]
-    expected = ["def forward(self, x):", *(f"x = self[{i}](x)" for i in range(children)), "return x"]
-    return code == expected
-
-
-def _int_digits(raws) -> bool:
-    return bool(raws) and list(raws) == [str(i) for i in range(len(raws))]
-
-
-class _Writer:
-    def __init__(self, prog: Program):
-        self.p, self.g = prog, prog.graph
+class _File:
+    def __init__(self, graph, line_comments):
+        self.g = graph
+        self.line_comments = line_comments
+        self.blocks = graph.graph["program"].blocks
+        self.runtime_names = set(runtime_sources())
         self.runtime_used: set = set()
-        self.constants: dict[str, str] = {}      # name -> code
-        self.uses_ordered_dict = False
-        self.class_names = {k.name for k in prog.classes} | {prog.net_name, prog.outputs_name}
+        self.constants: dict = {}        # literal -> name
+        self.classes: list = []          # (name, lines)
+        self.by_text: dict = {}
+        self.global_names = set(self.runtime_names) | _IMPORTS | set(names.GLOBALS) | set(BUILTINS)
+        self.class_base = {}
+        for block in sorted(self.blocks):
+            self.class_base[block] = names.global_name(block, self.global_names)
+            self.global_names.add(self.class_base[block])
+        self.net_name = names.global_name(graph.graph["name"], self.global_names)
+        self.global_names.add(self.net_name)
+        self.outputs_name = names.global_name(self.net_name + "Outputs", self.global_names)
+        self.global_names.add(self.outputs_name)
+        self.taken_classes = set()
+        self.uses = set()
 
-    # -- the whole file ------------------------------------------------------------------
-    def source(self) -> str:
-        bodies = [self.klass(k) for k in self.p.classes] + [self.klass(self.p.root_class, network=True)]
-        parts = [self.header() + "\n\n" + self.imports()]
-        parts += [runtime_sources()[name].rstrip("\n") for name in sorted(self.runtime_used)]
-        if self.constants:
-            parts.append("\n".join(f"{name} = {code}" for name, code in self.constants.items()))
-        if len(self.g.graph["outputs"]) > 1:
-            parts.append(self.outputs_tuple())
-        parts += bodies
-        parts.append(self.footer())
-        return "\n\n\n".join(parts) + "\n"
+    # -- services for the walker -----------------------------------------------------------------
+    def node(self, path):
+        return self.g.nodes[path] if path is not None and path in self.g else None
 
-    def header(self) -> str:
-        g = self.g.graph
-        params = ", ".join(f"{k}={v!r}" for k, v in g["params"].items())
-        inputs = ", ".join(f"{n} {'x'.join(map(str, s))}" for n, s in g["inputs"].items())
-        t = g["totals"]
-        return "\n".join([
-            f"# {_clean(g['name'])}({_clean(params)}), compiled by cnnc from {_clean(g['source'])}.",
-            "# Generated code: edit the .cnn file and recompile rather than editing this file.",
-            f"# Inputs: {_clean(inputs)}. {t['params']:,} parameters ({t['trainable_params']:,} trainable), "
-            f"{t['macs']:,} MACs per sample."])
+    def constant(self, value, hint: str = "TABLE") -> str:
+        code = literal(value)
+        if not (isinstance(value, tuple) and len(code) > 60):
+            return code
+        if code not in self.constants:
+            base = names.global_name(hint.upper(), self.global_names)
+            self.constants[code] = (base, value)
+            self.global_names.add(base)
+        return self.constants[code][0]
 
-    def imports(self) -> str:
-        lines = []
-        if self.uses_ordered_dict:
-            lines.append("from collections import OrderedDict")
-        if len(self.g.graph["outputs"]) > 1:
-            lines.append("from typing import NamedTuple")
-        if lines:
-            lines.append("")
-        lines += ["import torch", "import torch.nn.functional as F", "from torch import nn"]
-        return "\n".join(lines)
+    def block_class(self, block, args, shape, path, blind) -> ClassResult:
+        frozen: set = set()
+        for _ in range(_ATTEMPTS):
+            try:
+                return self._block_class(block, args, shape, path, blind, frozen)
+            except CannotExpress as problem:
+                if blind:
+                    raise CannotExpress(blind) from None
+                new = {d for d in problem.deps if _local_key(d)} - frozen
+                if not new:
+                    if ALL in frozen:
+                        raise
+                    frozen.add(ALL)
+                else:
+                    frozen |= new
+        raise AssertionError("translation did not settle")
 
-    def outputs_tuple(self) -> str:
-        fields = self.output_fields()
-        lines = [f"class {self.p.outputs_name}(NamedTuple):",
-                 f'{INDENT}"""What {self.p.net_name} returns in training mode: the main output, then the side outputs."""',
-                 ""]
-        lines += [f"{INDENT}{name}: torch.Tensor" for name in fields]
-        return "\n".join(lines)
-
-    def output_fields(self) -> list[str]:
-        taken: list = []
-        for name in self.g.graph["outputs"]:
-            taken.append(names.field_name(name, taken))
-        return taken
-
-    def footer(self) -> str:
-        shapes = ", ".join(f"{n!r}: {tuple(s)!r}" for n, s in self.g.graph["inputs"].items())
-        return "\n".join([
-            f"INPUTS = {{{shapes}}}  # per-sample input shapes (no batch dimension), in forward's order",
-            "", "",
-            "def build():",
-            f'{INDENT}"""A freshly initialised {self.p.net_name}."""',
-            f"{INDENT}return {self.p.net_name}()"])
-
-    # -- one class ------------------------------------------------------------------------
-    def klass(self, k: Klass, network: bool = False) -> str:
-        plan = k.plans[0]
-        sequential = (_int_digits(list(plan.root.children)) and not network
-                      and not any(c.kind == "layer" and c.layer.apply for c in plan.root.children.values()))
-        name = self.p.net_name if network else k.name
-        lines = [f"class {name}({'nn.Sequential' if sequential else 'nn.Module'}):", INDENT + self.doc(k, network), ""]
-        lines.append(f"{INDENT}def __init__(self{''.join(', ' + p for p in k.params)}):")
-        body = self.init_body(k, plan, sequential) + (self.freeze() + init_lines(self.g) if network else [])
-        lines += [INDENT * 2 + line if line else "" for line in body]
-        forward = self.forward(k, plan, sequential, network)
-        if sequential and _plain_chain(forward, len(plan.root.children)):
-            return "\n".join(lines)  # nn.Sequential's own forward does exactly this
-        lines.append("")
-        lines += [INDENT + line if line else "" for line in forward]
-        return "\n".join(lines)
-
-    def freeze(self) -> list[str]:
-        """`trainable=false` layers: parameters that do not require grad (Keras's non-trainable)."""
-        frozen = [node for node, data in self.g.nodes(data=True) if data.get("frozen") and data["params"]]
-        if not frozen:
-            return []
-        paths = ", ".join(repr(path) for path in names.attribute_paths(self.g, frozen))
-        return [f"for path in ({paths},):  # trainable=false",
-                f"{INDENT}self.get_submodule(path).requires_grad_(False)"]
-
-    def doc(self, k: Klass, network: bool) -> str:
-        if network:
-            return f'"""The network {_clean(self.g.graph["name"])}; submodule paths are the layer paths of the .cnn file."""'
-        first = k.plans[0].scope
-        paths = [p.path for p in k.plans]
-        shown = ", ".join(paths[:4]) + (f", ... ({len(paths)} in all)" if len(paths) > 4 else "")
-        return f'"""Block {_clean(first.block)}, used at {_clean(shown)}."""'
-
-    def init_body(self, k: Klass, plan, sequential: bool) -> list[str]:
-        exprs = iter(k.exprs)
-        children = list(plan.root.children.values())
-        if sequential:
-            lines = ["super().__init__("]
-            for child in children:
-                lines += self.indent(self.entry(child, exprs, suffix=","))
-            return lines + [")"]
-        lines = ["super().__init__()"]
-        for child in children:
-            if child.kind == "layer" and child.layer.apply and not names.plain(child.name):  # a bare nn.Parameter
-                lines += self.entry(child, exprs, prefix=f'self.register_parameter("{child.name}", ', suffix=")")
-            elif names.plain(child.name):
-                lines += self.entry(child, exprs, prefix=f"self.{child.name} = ")
+    def _block_class(self, block, args, shape, path, blind, frozen) -> ClassResult:
+        w = Walk(self, frozen, blind)
+        flat = len(shape) == 1
+        cname = "in_features" if flat else "in_channels"
+        c0 = shape[0]
+        if c0.value is BLIND and (w.fixed("in_channels") or not c0.deps and c0.code is None):
+            raise CannotExpress(blind or c0.deps or {"?"})
+        first = V(c0.value) if w.fixed("in_channels") else V(c0.value, ("n", cname), {"in_channels"})
+        spatial = []
+        for i, s in enumerate(shape[1:]):
+            spatial.append(V(s.value) if w.fixed("in_size") else V(s.value, ("i", ("n", "in_size"), ("l", i)),
+                                                                       {"in_size"}))
+        taken = set(self.global_names) | {"self", cname, "in_size"}
+        env, params = {}, []
+        for p in block.params:
+            py = names.local(p.name, taken)
+            taken.add(py)
+            caller = args[p.name]
+            if w.fixed(("p", p.name)):
+                if caller.value is BLIND:
+                    raise CannotExpress(blind or caller.deps or {"?"})
+                env[p.name] = V(caller.value)
             else:
-                lines += self.entry(child, exprs, prefix=f'self.add_module("{child.name}", ', suffix=")")
+                env[p.name] = V(caller.value, ("n", py), {("p", p.name)})
+                params.append((p, py))
+        w.locals |= taken - self.global_names
+        shape0 = (first, *spatial)
+        defaults = []
+        for p, py in params:
+            if p.default is None:
+                defaults.append((py, None))
+                continue
+            earlier = {q.name: env[q.name] for q, _ in params[:params.index((p, py))]}
+            d = translate(p.default, {**{k: v for k, v in env.items() if v.const}, **earlier}, shape0, frozenset(),
+                          BUILTINS)
+            if d.const:
+                defaults.append((py, literal(d.value)))
+            else:
+                defaults.append((py, "None"))
+                w.used_names.add(py)
+                w.emit(("if", f"{py} is None"), p.span)
+                w.depth += 1
+                w.emit(("assign", py, w.code(d)), p.span)
+                w.depth -= 1
+        vid = w.value()
+        w.inputs.append(("x", vid))
+        ctx = Ctx("seq" if is_chain(block.body, self.blocks) else "mod", "self")
+        if ctx.kind == "seq":
+            w.reusable = cname
+        from cnnc.dsl.elaborate import Naming
+
+        out = w.seq(block.body, Flow(vid, shape0), Naming(path), Frame(env), ctx)
+        sides = []
+        for side_path, side_vid, _ in w.exports:
+            rel = side_path[len(path) + 1:] if path and side_path.startswith(path + ".") else side_path
+            sides.append((rel, side_vid))
+        w.exports = [(rel, v, None) for rel, v in sides]
+        signature = []
+
+        def sig():
+            used = w.used_names
+            if cname in used:
+                signature.append("in_channels")
+            signature.extend((p.name, py) for p, py in params if py in used)  # unread ones are dropped
+            if "in_size" in used:
+                signature.append("in_size")
+            return ([cname] if cname in used else []) + [
+                py if d is None else f"{py}={d}" for py, d in defaults if py in used] + (
+                ["in_size"] if "in_size" in used else [])
+
+        lines = self.render(w, "__CLASS__", sig, ctx.kind == "seq", out, block, network=False)
+        key = (block.name, "\n".join(t for t, _ in lines))
+        name = self.by_text.get(key)
+        if name is None:
+            base = self.class_base[block.name]
+            name, n = base, 2
+            while name in self.taken_classes:
+                name, n = f"{base}{n}", n + 1
+            self.taken_classes.add(name)
+            self.by_text[key] = name
+            self.classes.append((name, [(t.replace("__CLASS__", name), span) for t, span in lines]))
+        return ClassResult(name, signature, out.shape, [(rel, None) for rel, _ in sides])
+
+    # -- the network ---------------------------------------------------------------------------
+    def network_class(self):
+        net = self.g.graph["network_def"]
+        values = self.g.graph["params"]
+        frozen: set = set()
+        for _ in range(_ATTEMPTS):
+            mark = (len(self.classes), dict(self.by_text), set(self.taken_classes), dict(self.constants),
+                    set(self.runtime_used), set(self.global_names))
+            try:
+                return self._network_class(net, values, frozen)
+            except CannotExpress as problem:
+                self.classes = self.classes[:mark[0]]
+                self.by_text, self.taken_classes, self.constants = mark[1], mark[2], mark[3]
+                self.runtime_used, self.global_names = mark[4], mark[5]
+                new = {d for d in problem.deps if _local_key(d)} - frozen
+                if not new:
+                    if ALL in frozen:
+                        raise
+                    frozen.add(ALL)
+                else:
+                    frozen |= new
+        raise AssertionError("translation did not settle")
+
+    def _network_class(self, net, values, frozen):
+        w = Walk(self, frozen)
+        taken = set(self.global_names) | {"self"}
+        env, sig = {}, []
+        fixed = []
+        for p in net.params:
+            py = names.local(p.name, taken)
+            taken.add(py)
+            value = values[p.name]
+            if w.fixed(("p", p.name)):
+                env[p.name] = V(value)
+                fixed.append(p.name)
+            else:
+                env[p.name] = V(value, ("n", py), {("p", p.name)})
+                sig.append(f"{py}={self.constant(value, py)}")
+        w.locals |= taken - self.global_names
+        from cnnc.dsl.elaborate import Naming
+
+        out = w.seq(net.body, None, Naming(""), Frame(env), Ctx("mod", "self"))
+        w.exports = [(p, v, s) for p, v, s in w.exports]
+        self.fixed_params = fixed
+        return self.render(w, self.net_name, lambda: sig, False, out, net, network=True)
+
+    # -- printing --------------------------------------------------------------------------------
+    def render(self, w, name, sig, sequential, out, definition, network) -> list:
+        """The lines of one class: (text, span) pairs."""
+        lines = []
+        base = "nn.Sequential" if sequential else "nn.Module"
+        lines.append((f"class {name}({base}):", definition.span))
+        lines.append((INDENT + f'"""{self.doc(definition, network)}"""', None))
+        lines.append(("", None))
+        forward = None if sequential else self.forward(w, out, network)
+        head_at = len(lines)
+        if sequential and w.init and all(item[0] == "item" and item[1] == "self" for _, item, _ in w.init):
+            items = [self.ctor(w, item[2]) for _, item, _ in w.init]
+            lines.append((INDENT * 2 + "super().__init__(", None))
+            for (_, _, span), code in zip(w.init, items):
+                lines += [(t, span) for t in format_line(code + ",", 3)]
+            lines.append((INDENT * 2 + ")", None))
+        else:
+            lines.append((INDENT * 2 + "super().__init__()", None))
+            for depth, item, span in w.init:
+                for text in self.init_line(w, item, depth + 2):
+                    lines.append((text, span))
+        if forward:
+            lines.append(("", None))
+            lines += forward
+        head = f"def __init__(self{''.join(', ' + s for s in sig())}):"
+        lines[head_at:head_at] = [(t, definition.span) for t in format_line(head, 1)]
         return lines
 
-    @staticmethod
-    def indent(lines: list[str]) -> list[str]:
-        return [INDENT + line for line in lines]
+    def doc(self, definition, network) -> str:
+        if network:
+            fixed = getattr(self, "fixed_params", [])
+            extra = f" Fixed at compile time: {', '.join(fixed)}." if fixed else ""
+            return _clean(f"The network {definition.name}; submodule paths are the layer paths of the .cnn "
+                          f"file.{extra}")
+        return _clean(f"Block {definition.name}.")
 
-    def entry(self, entry, exprs, prefix: str = "", suffix: str = "") -> list[str]:
-        """Lines building one submodule (with `prefix`/`suffix` around the expression)."""
-        if entry.kind == "layer":
-            return [f"{prefix}{self.layer(entry, exprs)}{suffix}  {_where(self.g.nodes[entry.ref]['span'])}"]
-        if entry.kind == "instance":
-            child = self.p.planner.plans_by_path[entry.ref].cls
-            args = ", ".join(self.value(next(exprs)) for _ in child.params)
-            span = self.p.planner.scopes[entry.ref][0].span
-            return [f"{prefix}{child.name}({args}){suffix}  {_where(span)}"]
-        kids = list(entry.children.values())
-        if entry.callable and _int_digits([c.raw for c in kids]):
-            inner = [line for c in kids for line in self.entry(c, exprs, suffix=",")]
-            return [f"{prefix}nn.Sequential("] + self.indent(inner) + [f"){suffix}"]
-        if entry.callable:
-            self.uses_ordered_dict = True
-            inner = [line for c in kids for line in self.entry(c, exprs, prefix=f'("{c.name}", ', suffix="),")]
-            return [f"{prefix}nn.Sequential(OrderedDict(["] + self.indent(inner) + [f"])){suffix}"]
-        inner = [line for c in kids for line in self.entry(c, exprs, prefix=f'"{c.name}": ', suffix=",")]
-        return [f"{prefix}nn.ModuleDict({{"] + self.indent(inner) + [f"}}){suffix}"]
+    def init_line(self, w, item, depth) -> list:
+        kind = item[0]
+        if kind in ("if", "elif"):
+            return format_line(f"{kind} {item[1]}:", depth)
+        if kind == "else":
+            return [INDENT * depth + "else:"]
+        if kind == "for":
+            return format_line(f"for {item[1]} in {item[2]}:", depth)
+        if kind == "assign":
+            return format_line(f"{item[1]} = {item[2]}", depth)
+        if kind == "shared":
+            found = w.shared_at.get(id(item[1]))
+            if found is None or found in w.shared_done:
+                return []
+            w.shared_done.add(found)
+            return format_line(f"self.{found[0]} = {found[1]}", depth)
+        if kind == "item":
+            target = "super()" if False else item[1]
+            return format_line(f"{target}.append({self.ctor(w, item[2])})", depth)
+        if kind == "set":
+            _, target, attr, ctor = item
+            code = self.ctor(w, ctor)
+            if names.plain(attr):
+                return format_line(f"{target}.{attr} = {code}", depth)
+            if target == "self" or target.endswith(")") or "[" not in target and "." in target and False:
+                return format_line(f'{target}.add_module("{attr}", {code})', depth)
+            return format_line(f'{target}["{attr}"] = {code}' if w.is_dict(target) else
+                               f'{target}.add_module("{attr}", {code})', depth)
+        raise AssertionError(kind)
 
-    def layer(self, entry, exprs) -> str:
-        layer = entry.layer
-        if layer.ctor in runtime_sources():
-            self.runtime_used.add(layer.ctor)
-        codes = []
-        for arg in layer.args:
-            if arg.role is None:
-                code, literal, value = repr(arg.value), True, arg.value
-            else:
-                kind, value = next(exprs)
-                literal = kind == "literal"
-                code = self.value((kind, value), hint=entry.ref)
-            skip = literal and arg.default is not NO_DEFAULT and repr(value) == repr(arg.default)
-            codes.append((arg.key, code, skip))
-        while codes and codes[-1][0] is None and codes[-1][2]:
-            codes.pop()
-        text = ", ".join(code if key is None else f"{key}={code}" for key, code, skip in codes
-                         if key is None or not skip)
-        return f"{layer.ctor}({text})"
+    def ctor(self, w, ctor) -> str:
+        if ctor[0] == "raw":
+            return ctor[1]
+        if ctor[0] == "layer":
+            return w.build(ctor, w.inplace.get(id(ctor), False))
+        if ctor[0] == "seqinline":
+            return f"nn.Sequential({', '.join(self.ctor(w, c) for c in ctor[1])})"
+        raise AssertionError(ctor[0])
 
-    def value(self, expr, hint: str = "") -> str:
-        kind, value = expr
-        if kind == "code":
-            return value
-        if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value) and len(repr(value)) > 60:
-            return self.constant(value, hint)
-        return repr(value)
+    # -- forward -----------------------------------------------------------------------------------
+    def forward(self, w, out, network) -> list:
+        stmts = w.stmts
+        producer = {}
+        for s in stmts:
+            for o in s.outs:
+                producer[o] = s
+        main = out.vid if out is not None else None
+        returns = [main] + [v for _, v, _ in w.exports]
+        # dead code: statements whose values nothing reads are not run (their modules still exist)
+        needed_main = self.closure([main], stmts, producer)
+        needed = self.closure(returns, stmts, producer)
+        live = [s for s in stmts if id(s) in needed]
+        for s in live:
+            s.training = id(s) not in needed_main
+        uses: dict = {}
+        for s in live:
+            for v in dict.fromkeys(s.ins):
+                uses[v] = uses.get(v, 0) + 1
+        returned = set(returns)
+        w.inplace = {}
+        for s in live:
+            op = s.info.get("op")
+            if s.kind == "call" and op in INPLACE_OPS and len(s.ins) == 1:
+                source = producer.get(s.ins[0])
+                fresh = source is not None and source.info.get("op") in FRESH_PRODUCERS and source.kind != "optional"
+                if fresh and uses[s.ins[0]] == 1 and s.ins[0] not in returned:
+                    if s.info.get("ctor") is not None:
+                        w.inplace[id(s.info["ctor"])] = True
+                    s.info["inplace"] = True
+        # shared stateless modules: one attribute per distinct constructor
+        w.shared_at, w.shared_done = {}, set()
+        shared_names = {}
+        for s in live:
+            if s.kind == "call" and s.info["access"][0] == "shared":
+                ctor = s.info["access"][1]
+                code = w.build(ctor, s.info.get("inplace", False))
+                if code not in shared_names:
+                    attr = names.local(ctor[1], set(w.attrs) | set(shared_names.values()) | names.MODULE_ATTRS)
+                    shared_names[code] = attr
+                w.shared_at[id(ctor)] = (shared_names[code], code)
+                s.info["text"] = f"self.{shared_names[code]}"
+        # variables
+        taken = set(self.global_names) | {"self"}
+        var: dict = {}
+        remaining = dict(uses)
+        for v in returned:
+            remaining[v] = remaining.get(v, 0) + 1
+        args = []
+        for name, vid in w.inputs:
+            base = "x" if (not network or name == "input") else name
+            pyname = names.local(base, taken)
+            taken.add(pyname)
+            var[vid] = pyname
+            args.append(pyname)
+        lines = [(t, None) for t in format_line(f"def forward(self{''.join(', ' + a for a in args)}):", 1)]
+        live_names = set(args)
+        pre = [v for v in returns[1:] if v in producer and producer[v].training and not network]
+        for v in dict.fromkeys(pre):
+            name = self.fresh_var("out", live_names, taken)
+            var[v] = name
+            lines.append((INDENT * 2 + f"{name} = None", None))
+        in_training = False
+        for s in live:
+            if s.training and not in_training:
+                lines.append((INDENT * 2 + "if self.training:", None))
+            in_training = s.training
+            depth = 3 if s.training else 2
+            ins = [var[v] for v in s.ins]
+            for v in dict.fromkeys(s.ins):
+                remaining[v] -= 1
+            dying = [var[v] for v in dict.fromkeys(s.ins) if remaining[v] == 0]
+            outs = []
+            for index, o in enumerate(s.outs):
+                if o in var:
+                    outs.append(var[o])
+                    continue
+                label = s.info.get("label") if s.info.get("op") in ("group", "block", None) else None
+                primary = args[0] if args else "x"
+                if index > 0:
+                    name = self.fresh_var(label or "out", live_names, taken)
+                elif s.kind == "merge":
+                    if self.in_place_add(s, producer, remaining, returned):
+                        name = ins[0]
+                    elif primary not in live_names or primary in dying:
+                        name = primary
+                    else:
+                        name = self.fresh_var("out", live_names, taken)
+                elif label and s.kind == "call" and uses.get(s.ins[0], 0) > 1 if s.ins else False:
+                    name = self.fresh_var(label, live_names, taken)
+                elif dying and var[s.ins[0]] in dying and not s.training:
+                    name = var[s.ins[0]]
+                else:
+                    name = self.fresh_var(label or "out", live_names, taken)
+                var[o] = name
+                live_names.add(name)
+                outs.append(name)
+            for text in self.stmt_text(w, s, ins, outs, producer, remaining, returned):
+                for line in format_line(text[1], depth + text[0]):
+                    lines.append((line, s.span))
+            for v in dict.fromkeys(s.ins):
+                if remaining[v] == 0 and var[v] not in outs:
+                    live_names.discard(var[v])
+        lines += self.returns(w, var, returns, network)
+        return lines
 
-    def constant(self, value, hint: str) -> str:
-        code = "(\n" + "".join(f"{INDENT}{row!r},\n" for row in value) + ")"
-        for name, existing in self.constants.items():
-            if existing == code:
-                return name
-        base = names.global_name((hint.replace(".", "_") + "_table").upper(), self.class_names)
+    def closure(self, targets, stmts, producer) -> set:
+        needed, stack = set(), [t for t in targets if t is not None]
+        while stack:
+            s = producer.get(stack.pop())
+            if s is None or id(s) in needed:
+                continue
+            needed.add(id(s))
+            stack.extend(s.ins)
+        return needed
+
+    def fresh_var(self, base, live, taken) -> str:
+        base = names.local(base or "out", taken)
         name, n = base, 2
-        while name in self.constants or name in self.class_names:
+        while name in live or name in taken and name != base:
             name, n = f"{base}{n}", n + 1
-        self.constants[name] = code
         return name
 
-    def forward(self, k: Klass, plan, sequential: bool, network: bool) -> list[str]:
-        from .pyforward import forward_lines
+    def stmt_text(self, w, s, ins, outs, producer, remaining, returned) -> list:
+        target = ", ".join(outs)
+        if s.kind == "merge":
+            if self.in_place_add(s, producer, remaining, returned) and outs[0] == ins[0]:
+                return [(0, f"{ins[0]} += {' + '.join(ins[1:])}")]
+            return [(0, f"{target} = {MERGES[s.info['op']](ins)}")]
+        if s.kind == "optional":
+            access = s.info["access"]
+            lines = [] if outs[0] == ins[0] else [(0, f"{outs[0]} = {ins[0]}")]
+            return lines + [(0, f"if {access} is not None:"), (1, f"{outs[0]} = {access}({ins[0]})")]
+        access = s.info["access"]
+        code = s.info.get("text") or access[1]
+        return [(0, f"{target} = {code}({', '.join(ins)})")]
 
-        return forward_lines(self, plan, sequential, network)
+    def in_place_add(self, s, producer, remaining, returned) -> bool:
+        """`a += b` when `a` is a fresh tensor nothing else reads (torchvision's `out += identity`)."""
+        first = s.ins[0]
+        source = producer.get(first)
+        return (s.info["op"] == "add" and len(set(s.ins)) == len(s.ins) and source is not None
+                and source.info.get("op") in FRESH_PRODUCERS and source.kind != "optional"
+                and remaining.get(first, 0) == 0 and first not in returned)
+
+    def returns(self, w, var, returns, network) -> list:
+        main = var[returns[0]]
+        if not network:
+            values = [main] + [var[v] for v in returns[1:]]
+            return [(INDENT * 2 + f"return {', '.join(values)}", None)]
+        if len(returns) == 1:
+            return [(INDENT * 2 + f"return {main}", None)]
+        values = ", ".join(var[v] for v in returns)
+        lines = [(INDENT * 2 + "if self.training:", None)]
+        lines += [(t, None) for t in format_line(f"return {self.outputs_name}({values})", 3)]
+        return lines + [(INDENT * 2 + f"return {main}", None)]
+
+    # -- the file ----------------------------------------------------------------------------------
+    def source(self) -> tuple[str, dict]:
+        net_lines = self.network_class()
+        g = self.g.graph
+        parts: list = []
+        header = self.header()
+        parts.append([(t, None) for t in header])
+        outputs = list(g["outputs"])
+        if len(outputs) > 1:
+            parts.append([(t, None) for t in self.outputs_tuple(outputs)])
+        for name in sorted(self.runtime_used):
+            parts.append([(t, None) for t in runtime_sources()[name].rstrip("\n").split("\n")])
+        if self.constants:
+            block = []
+            for code, (name, value) in self.constants.items():
+                block += [(t, None) for t in self.constant_lines(name, value)]
+            parts.append(block)
+        for _, lines in self.classes:
+            parts.append(lines)
+        parts.append(net_lines)
+        parts.append([(t, None) for t in self.footer()])
+        imports = self.imports(parts)
+        out, spans = [], {}
+        ordered = [parts[0], [(t, None) for t in imports]] + parts[1:]
+        for index, part in enumerate(ordered):
+            if index:
+                after_imports = index == 2 and not part[0][0].startswith(("class ", "def "))
+                out += [""] * (1 if index == 1 or after_imports else 2)
+            for text, span in part:
+                if span is not None:
+                    spans[len(out) + 1] = span
+                    if self.line_comments and text.strip() and not text.rstrip().endswith(":"):
+                        text = f"{text}  # {_clean(source_name(span.path))}:{span.line}"
+                out.append(text)
+        return "\n".join(out) + "\n", spans
+
+    def header(self) -> list:
+        g = self.g.graph
+        params = ", ".join(f"{k}={_clean(literal(v) if not isinstance(v, tuple) else '[...]')}"
+                           for k, v in g["params"].items())
+        inputs = ", ".join(f"{n} {'x'.join(map(str, s))}" for n, s in g["inputs"].items())
+        t = g["totals"]
+        lines = [f"# {_clean(g['name'])}({params}), compiled by cnnc from {_clean(source_name(g['source']))}.",
+                 "# Generated code: edit the .cnn file and recompile rather than editing this file.",
+                 f"# Inputs: {_clean(inputs)}. {t['params']:,} parameters ({t['trainable_params']:,} trainable),",
+                 f"# {t['macs']:,} MACs per sample."]
+        return lines
+
+    def imports(self, parts) -> list:
+        text = "\n".join(t for part in parts[1:] for t, _ in part)
+        lines = []
+        if "NamedTuple" in text:
+            lines += ["from typing import NamedTuple", ""]
+        lines.append("import torch")
+        if "F." in text:
+            lines.append("import torch.nn.functional as F")
+        lines.append("from torch import nn")
+        if "torch." not in text.replace("import torch", ""):
+            lines.remove("import torch")
+        return lines
+
+    def outputs_tuple(self, outputs) -> list:
+        fields: list = []
+        for name in outputs:
+            fields.append(names.field_name(name, fields))
+        lines = [f"class {self.outputs_name}(NamedTuple):",
+                 f'{INDENT}"""What {self.net_name} returns in training mode: the main output, then the side outputs."""',
+                 ""]
+        return lines + [f"{INDENT}{f}: torch.Tensor" for f in fields]
+
+    def constant_lines(self, name, value) -> list:
+        lines = [f"{name} = ("]
+        for item in value:
+            lines += format_line(literal(item) + ",", 1)
+        return lines + [")"]
+
+    def footer(self) -> list:
+        shapes = ", ".join(f"{literal(n)}: {literal(tuple(s))}" for n, s in self.g.graph["inputs"].items())
+        return [f"INPUTS = {{{shapes}}}  # per-sample input shapes, in forward's order", "", "",
+                "def build():", f'{INDENT}"""A freshly initialised {self.net_name}."""',
+                f"{INDENT}return {self.net_name}()"]
+
+
+def _local_key(dep) -> bool:
+    return dep in ("in_channels", "in_size") or isinstance(dep, tuple) and dep[0] in ("p", "loop", "var")

@@ -11,6 +11,7 @@ Conventions (they make the module's parameter count equal the analysis):
 - RBF's prototypes are a fixed buffer of +-1 (not trained), made by a deterministic bit pattern:
   no random numbers, no download.
 """
+
 from __future__ import annotations
 
 import torch
@@ -21,15 +22,32 @@ from torch import nn
 class TableConv2d(nn.Module):
     """Convolution with a channel connection table (LeNet-5's C3): output o sees inputs table[o]."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, table, stride=1, padding=0, dilation=1,
-                 bias=True):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        table,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias=True,
+    ):
         super().__init__()
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
+        kh, kw = (
+            (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        )
+        self.in_channels, self.out_channels, self.kernel_size = (
+            in_channels,
+            out_channels,
+            (kh, kw),
+        )
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.table = tuple(tuple(row) for row in table)
         links = sum(len(row) for row in self.table)
-        slots = torch.full((out_channels * in_channels,), links, dtype=torch.long)  # -> the zero row
+        slots = torch.full(
+            (out_channels * in_channels,), links, dtype=torch.long
+        )  # -> the zero row
         row = 0
         for o, inputs in enumerate(self.table):
             for i in inputs:
@@ -41,25 +59,34 @@ class TableConv2d(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        for o, inputs in enumerate(self.table):  # as nn.Conv2d does, with each output's own fan-in
+        for o, inputs in enumerate(
+            self.table
+        ):  # as nn.Conv2d does, with each output's own fan-in
             fan_in = len(inputs) * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / fan_in ** 0.5
+            bound = 1 / fan_in**0.5
             start = sum(len(row) for row in self.table[:o])
-            nn.init.uniform_(self.weight.data[start:start + len(inputs)], -bound, bound)
+            nn.init.uniform_(
+                self.weight.data[start : start + len(inputs)], -bound, bound
+            )
             if self.bias is not None:
-                nn.init.uniform_(self.bias.data[o:o + 1], -bound, bound)
+                nn.init.uniform_(self.bias.data[o : o + 1], -bound, bound)
 
     def dense_weight(self):
         padded = F.pad(self.weight, (0, 0, 0, 0, 0, 1))  # append one zero row
         return padded.index_select(0, self.slots).view(
-            self.out_channels, self.in_channels, *self.kernel_size)
+            self.out_channels, self.in_channels, *self.kernel_size
+        )
 
     def forward(self, x):
-        return F.conv2d(x, self.dense_weight(), self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(
+            x, self.dense_weight(), self.bias, self.stride, self.padding, self.dilation
+        )
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"links={self.weight.shape[0]}, stride={self.stride}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"links={self.weight.shape[0]}, stride={self.stride}"
+        )
 
 
 class Subsample(nn.Module):
@@ -69,11 +96,13 @@ class Subsample(nn.Module):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        kh, kw = (
+            (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        )
         self.area = kh * kw
         self.weight = nn.Parameter(torch.empty(channels))
         self.bias = nn.Parameter(torch.empty(channels))
-        bound = 1 / self.area ** 0.5
+        bound = 1 / self.area**0.5
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
@@ -105,8 +134,12 @@ class RBF(nn.Module):
     def __init__(self, in_features, out_features):
         super().__init__()
         index = torch.arange(in_features * out_features, dtype=torch.long)
-        bits = ((index * 2654435761 + 12345) % 4294967296) // 65536 % 2  # Knuth's hash, top bits
-        prototypes = (bits * 2 - 1).to(torch.get_default_dtype()).view(out_features, in_features)
+        bits = (
+            ((index * 2654435761 + 12345) % 4294967296) // 65536 % 2
+        )  # Knuth's hash, top bits
+        prototypes = (
+            (bits * 2 - 1).to(torch.get_default_dtype()).view(out_features, in_features)
+        )
         self.register_buffer("prototypes", prototypes)
 
     def forward(self, x):
@@ -114,7 +147,6 @@ class RBF(nn.Module):
 
     def extra_repr(self):
         return f"in_features={self.prototypes.shape[1]}, out_features={self.prototypes.shape[0]}"
-
 
 
 class LayerNorm2d(nn.LayerNorm):
@@ -182,17 +214,33 @@ class Conv2dSame(nn.Conv2d):
 
     def forward(self, x):
         pads = []
-        for size, k, s, d in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1], self.dilation[::-1]):
+        for size, k, s, d in zip(
+            x.shape[:-3:-1],
+            self.kernel_size[::-1],
+            self.stride[::-1],
+            self.dilation[::-1],
+        ):
             total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
             pads += [total // 2, total - total // 2]
-        return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(
+            F.pad(x, pads),
+            self.weight,
+            self.bias,
+            self.stride,
+            0,
+            self.dilation,
+            self.groups,
+        )
 
 
 class MaxPool2dSame(nn.MaxPool2d):
     """nn.MaxPool2d with TensorFlow "same" padding: output ceil(size / stride); the padding never wins."""
 
     def forward(self, x):
-        pairs = [(v, v) if isinstance(v, int) else tuple(v) for v in (self.kernel_size, self.stride, self.dilation)]
+        pairs = [
+            (v, v) if isinstance(v, int) else tuple(v)
+            for v in (self.kernel_size, self.stride, self.dilation)
+        ]
         pads = []
         for size, k, s, d in zip(x.shape[:-3:-1], *(p[::-1] for p in pairs)):
             total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
@@ -206,7 +254,10 @@ class AvgPool2dSame(nn.AvgPool2d):
     valid pixels only, as TensorFlow, unless count_include_pad (then the zero padding counts)."""
 
     def forward(self, x):
-        pairs = [(v, v) if isinstance(v, int) else tuple(v) for v in (self.kernel_size, self.stride)]
+        pairs = [
+            (v, v) if isinstance(v, int) else tuple(v)
+            for v in (self.kernel_size, self.stride)
+        ]
         pads = []
         for size, k, s in zip(x.shape[:-3:-1], *(p[::-1] for p in pairs)):
             total = max((-(-size // s) - 1) * s + k - size, 0)
@@ -214,5 +265,7 @@ class AvgPool2dSame(nn.AvgPool2d):
         total = F.avg_pool2d(F.pad(x, pads), self.kernel_size, self.stride, 0)
         if self.count_include_pad:
             return total
-        count = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), pads), self.kernel_size, self.stride, 0)
+        count = F.avg_pool2d(
+            F.pad(torch.ones_like(x[:1, :1]), pads), self.kernel_size, self.stride, 0
+        )
         return total / count

@@ -116,7 +116,8 @@ class _Elaborator:
         apply_inits(g, self.inits)
         g.graph.update(name=net.name, source=self.program.main.span.source.path, params=dict(frame.variables),
                        inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
-                       outputs={"output": flow, **self.outputs}, warnings=self.warnings)
+                       outputs={"output": flow, **self.outputs}, warnings=self.warnings,
+                       program=self.program, network_def=net)
         return g
 
     # -- statements ----------------------------------------------------------------------

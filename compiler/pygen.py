@@ -1,0 +1,787 @@
+"""Translate a network's source into the plan of its Python module: one class per `block`
+definition, whose `__init__` mirrors the block's body (its `if`, `repeat` and `for` become Python
+`if` and `for`) and whose `forward` is straight-line code.
+
+The translation walks the .cnn syntax tree of each block instance (and of the network) once, with
+values that are both concrete (read from the analysed IR, so every shape is the analysis's own)
+and symbolic (code over the class's constructor arguments, `pyvalues.V`). Two instances share a
+class when their translations print the same text. A value that code cannot follow (a spatial size
+after a loop, say) raises `CannotExpress`; the class is then translated again with the arguments it
+depends on fixed to their values (and such loops unrolled), so translation always ends.
+"""
+from __future__ import annotations
+
+from cnnc.dsl import ast
+from cnnc.dsl.elaborate import Naming, _default, _Elaborator
+from cnnc.dsl.expressions import Env, evaluate
+from cnnc.dsl.ops import OPS, coerce
+
+from . import names
+from .pycode import show
+from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS
+from .pyvalues import BLIND, CannotExpress, V, opaque, plain, product, substitute, names_in, total, translate
+
+ALL = "*"
+_SPATIAL_ARGS = ("kernel", "stride", "pad", "dilation", "output_pad", "size", "scale", "ceil")
+_KEEP_SPATIAL = {"activation", "norm", "dropout"}
+_STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
+_STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
+BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs"}
+
+
+class Flow:
+    """A tensor of the forward pass: its value id, its shape (V items) and its producing op."""
+
+    __slots__ = ("vid", "shape", "op")
+
+    def __init__(self, vid, shape, op=None):
+        self.vid, self.shape, self.op = vid, shape, op
+
+
+class Stmt:
+    """One forward statement."""
+
+    def __init__(self, kind, ins, outs, span, **info):
+        self.kind, self.ins, self.outs, self.span = kind, ins, outs, span
+        self.info = info
+        self.training = False
+
+
+class Ctx:
+    """Where modules go: appended to a Sequential (`seq`) or set as attributes (`mod`)."""
+
+    def __init__(self, kind, target, items=None):
+        self.kind, self.target = kind, target
+        self.items = items if items is not None else []  # seq: (label, ctor) for the inline form
+        self.last_fresh = False  # seq: the previous item is a fresh producer (in-place ReLU)
+
+
+class Frame:
+    def __init__(self, variables):
+        self.variables, self.values = variables, {}
+
+
+class Walk:
+    """The translation of one class, for one instance (or for no instance: `blind`)."""
+
+    def __init__(self, gen, frozen, blind=frozenset(), path_known=True):
+        self.gen, self.frozen, self.blind = gen, frozen, blind
+        self.init: list = []          # (depth, text | ("member"...), span)
+        self.depth = 0
+        self.stmts: list[Stmt] = []
+        self.nvalues = 0
+        self.attrs: list = []         # class-level attribute names in order
+        self.shared: dict = {}        # ctor code of a shared stateless module -> attribute name
+        self.locals: set = set()
+        self.used_names: set = set()  # ctor parameter names the printed code refers to
+        self.children: list = []
+        self.exports: list = []       # side outputs of a block: (name, vid)
+        self.inputs: list = []        # forward arguments: vids
+        self.shared_lines: list = []
+        self.inplace: dict = {}
+        self.dicts: set = set()
+        self.carry_vars: set = set()
+        self.reusable = None  # the input's channel parameter, in a Sequential block (make_layers style)
+
+    def is_dict(self, target) -> bool:
+        return target in self.dicts
+
+    # -- helpers ------------------------------------------------------------------------------
+    def fixed(self, key) -> bool:
+        return ALL in self.frozen or key in self.frozen
+
+    def value(self, shape_or_none=None):
+        self.nvalues += 1
+        return self.nvalues - 1
+
+    def emit(self, text, span=None):
+        self.init.append((self.depth, text, span))
+
+    def code(self, v, hint: str = "TABLE") -> str:
+        if isinstance(v, V) and v.const or not isinstance(v, V):
+            return self.gen.constant(v.value if isinstance(v, V) else v, hint)
+        tree = v.tree()
+        self.used_names |= names_in(tree)
+        return show(tree)
+
+    def local(self, base: str) -> str:
+        name = names.local(base, self.locals | self.gen.global_names)
+        self.locals.add(name)
+        return name
+
+    def expr(self, e, frame: Frame, shape) -> V:
+        return translate(e, frame.variables, shape, self.blind, BUILTINS)
+
+    def need(self, v: V):
+        """A structural value (a condition, a count, a list to loop over): symbolic is fine."""
+        if v.value is BLIND and v.code is None:
+            raise CannotExpress(v.deps or self.blind or {"?"})
+        return v
+
+    # -- statements ------------------------------------------------------------------------------
+    def seq(self, body: ast.Seq, flow, naming, frame, ctx):
+        for stmt in body.body:
+            flow = self.statement(stmt, flow, naming, frame, ctx)
+        return flow
+
+    def statement(self, stmt, flow, naming, frame, ctx):
+        if isinstance(stmt, ast.Statement):
+            out = self.item(stmt.item, stmt.label, flow, naming, frame, ctx)
+            if stmt.bind:
+                frame.values[stmt.bind] = out
+            return out
+        if isinstance(stmt, ast.Tap):
+            frame.values[stmt.name] = flow
+            return flow
+        if isinstance(stmt, ast.InputDecl):
+            name = stmt.name or "input"
+            shape = tuple(V(n) for n in self.gen.g.nodes[name]["shape"])
+            new = Flow(self.value(), shape, "input")
+            self.inputs.append((name, new.vid))
+            frame.values[name] = new
+            return new if len(self.inputs) == 1 else flow
+        if isinstance(stmt, ast.OutputDecl):
+            return self.output(stmt, flow, naming, frame, ctx)
+        raise AssertionError(type(stmt).__name__)
+
+    def output(self, decl, flow, naming, frame, ctx):
+        if ctx.kind != "mod":
+            raise CannotExpress(self.blind or {"?"})
+        path = f"{naming.prefix}.{decl.name}" if naming.prefix else decl.name
+        result = flow
+        if decl.body is not None:
+            inner = naming.child(decl.name)
+            result = self.group(decl.body, decl.name, flow, inner, frame, ctx, decl.span)
+        self.exports.append((path, result.vid, decl.span))
+        return flow
+
+    def item(self, item, label, flow, naming, frame, ctx):
+        if isinstance(item, ast.Call):
+            if item.name in self.gen.blocks:
+                return self.instance(item, label, flow, naming, frame, ctx)
+            return self.layer(item, label, flow, naming, frame, ctx)
+        if isinstance(item, ast.Ref):
+            if ctx.kind != "mod":
+                raise CannotExpress(self.blind or {"?"})
+            return frame.values[item.name]
+        inner = naming.child(label) if label else naming
+        if isinstance(item, ast.Merge):
+            return self.merge(item, label, flow, naming, inner, frame, ctx)
+        if label:
+            body = item if isinstance(item, ast.Seq) else ast.Seq(item.span, (ast.Statement(item.span, None, item, None),))
+            if isinstance(item, ast.If) and ctx.kind == "mod":
+                return self.labelled_if(item, label, flow, inner, frame, ctx)
+            return self.group(body, label, flow, inner, frame, ctx, item.span)
+        if isinstance(item, ast.Seq):
+            return self.seq(item, flow, naming, frame, ctx)
+        if isinstance(item, ast.Repeat):
+            return self.repeat(item, flow, naming, frame, ctx)
+        if isinstance(item, ast.For):
+            return self.loop(item, flow, naming, frame, ctx)
+        if isinstance(item, ast.If):
+            return self.condition(item, flow, naming, frame, ctx)
+        raise AssertionError(type(item).__name__)
+
+    # -- groups ----------------------------------------------------------------------------------
+    def group(self, body, label, flow, inner, frame, ctx, span):
+        """A labelled group: an nn.Sequential when it is a chain, else an nn.ModuleDict."""
+        name = names.module_names([label])[label]
+        if is_chain(body, self.gen.blocks):
+            access = self.member_access(ctx, name)
+            start = len(self.init)
+            sub = Ctx("seq", access)
+            out = self.seq(body, flow, inner, frame, sub)
+            lines = self.init[start:]
+            del self.init[start:]
+            out_flow = out
+            if all(isinstance(t, tuple) and t[0] == "item" and t[1] == access for _, t, _ in lines) \
+                    and 0 < len(lines) <= 12:
+                ctor = ("seqinline", [t[2] for _, t, _ in lines], [s for _, _, s in lines])
+                self.add_member(ctx, name, ctor, span)
+            else:
+                self.add_member(ctx, name, ("raw", "nn.Sequential()"), span)
+                self.init.extend(lines)
+            if ctx.kind == "mod":
+                return self.call_stmt(("attr", access), [flow], out_flow.shape, span, label=label, op="group")
+            ctx.last_fresh = False
+            return out_flow
+        if ctx.kind != "mod":
+            raise CannotExpress(self.blind or {"?"})
+        access = self.member_access(ctx, name)
+        self.add_member(ctx, name, ("raw", "nn.ModuleDict()"), span)
+        self.dicts.add(access)
+        return self.seq(body, flow, inner, frame, Ctx("mod", access))
+
+    def member_access(self, ctx, name) -> str:
+        if names.plain(name):
+            return f"{ctx.target}.{name}"
+        if ctx.target == "self":
+            return f'getattr(self, "{name}")'
+        return f'{ctx.target}["{name}"]'
+
+    def add_member(self, ctx, name, ctor, span):
+        """Register a submodule `name` of the container `ctx.target`."""
+        if ctx.kind == "seq" and name.isdigit():
+            self.emit(("item", ctx.target, ctor), span)
+            return
+        if ctx.target == "self" and name not in self.attrs:
+            self.attrs.append(name)
+        self.emit(("set", ctx.target, name, ctor), span)
+
+    # -- layers ----------------------------------------------------------------------------------
+    def layer(self, call, label, flow, naming, frame, ctx):
+        path = naming.next(label) if naming.prefix is not None else None
+        spec = OPS[call.name]
+        given = _Elaborator._match(None, call, [a.name for a in spec.args], call.name,
+                                   {a.name for a in spec.args if a.default is not None and False})
+        node = self.gen.node(path) if not self.blind else None
+        if node is not None and node["op"] != call.name:
+            raise AssertionError(f"generator and elaborator disagree at {path}: {node['op']} vs {call.name}")
+        args = {}
+        for arg_spec in spec.args:
+            if arg_spec.name in given:
+                v = self.expr(given[arg_spec.name].value, frame, flow.shape)
+                if v.const or (not v.deps and v.value is not BLIND):
+                    args[arg_spec.name] = node["args"][arg_spec.name] if node else coerce(
+                        arg_spec.kind, v.value, arg_spec.name)
+                else:
+                    if node is not None:
+                        v = V(node["args"][arg_spec.name], v.code, v.deps)
+                    args[arg_spec.name] = v
+            else:
+                args[arg_spec.name] = _default(arg_spec)
+        out_shape = self.out_shape(call.name, args, [flow.shape], node)
+        stateless = self.stateless(call.name, node)
+        ctor = ("layer", call.name, args, [flow.shape], out_shape)
+        if ctx.kind == "seq":
+            inplace = call.name in INPLACE_OPS and ctx.last_fresh
+            built = self.build(ctor, inplace)
+            name = names.module_names([label])[label] if label else str(path.rsplit(".", 1)[-1] if path else "0")
+            if label:
+                self.emit(("set", ctx.target, name, ("raw", built)), call.span)
+            else:
+                self.emit(("item", ctx.target, ("raw", built)), call.span)
+            ctx.last_fresh = call.name in FRESH_PRODUCERS
+            return Flow(None, out_shape, call.name)
+        if stateless and not label:
+            self.emit(("shared", ctor), call.span)
+            return self.call_stmt(("shared", ctor), [flow], out_shape, call.span, op=call.name)
+        if path is None:
+            raise CannotExpress(self.blind or {"?"})
+        part = label if label else path.rsplit(".", 1)[-1]
+        name = names.module_names([part])[part]
+        access = self.member_access(ctx, name)
+        self.add_member(ctx, name, ctor, call.span)
+        return self.call_stmt(("attr", access), [flow], out_shape, call.span, op=call.name, ctor=ctor)
+
+    def stateless(self, op, node) -> bool:
+        if node is not None:
+            return not node["params"] and not node["buffers"]
+        return OPS[op].family in _STATELESS_FAMILIES or op in _STATELESS_OPS
+
+    def build(self, ctor, inplace=False) -> str:
+        _, op, args, ins, out = ctor
+        layer = LAYERS[op]({k: plain(v) for k, v in args.items()}, [tuple(plain(s) for s in shape) for shape in ins],
+                           tuple(plain(s) for s in out), inplace)
+        if layer.ctor in self.gen.runtime_names:
+            self.gen.runtime_used.add(layer.ctor)
+        codes = []
+        for arg in layer.args:
+            value = arg.value
+            if isinstance(value, V):
+                codes.append((arg.key, self.code(value), False))
+                continue
+            skip = repr(value) == repr(arg.default)
+            codes.append((arg.key, self.gen.constant(value), skip))
+        while codes and codes[-1][0] is None and codes[-1][2]:
+            codes.pop()
+        text = ", ".join(c if k is None else f"{k}={c}" for k, c, skip in codes if k is None or not skip)
+        return f"{layer.ctor}({text})"
+
+    def out_shape(self, op, args, ins, node):
+        """The output shape as V items: values from the IR, code where it follows from the inputs."""
+        shape = ins[0]
+        concrete = node["shape"] if node is not None else None
+        spec = OPS[op]
+        if all(s.const for s in shape) and all(not isinstance(a, V) for a in args.values()):
+            if concrete is None:
+                try:
+                    concrete = spec.shape({k: v for k, v in args.items()}, [tuple(s.value for s in shape)])
+                except Exception:
+                    return tuple(V(BLIND, None, self.blind or {"?"}) for _ in shape)
+            return tuple(V(n) for n in concrete)
+        sources = [a for a in args.values() if isinstance(a, V)]
+        if op == "flatten":
+            out = (product(list(shape)),)
+        elif "out" in args and op in ("conv", "deconv", "linear"):
+            c = args["out"] if isinstance(args["out"], V) else V(args["out"])
+            out = (c, *self.spatial(op, args, shape, sources, concrete))
+        elif op == "rbf":
+            c = args["units"] if isinstance(args["units"], V) else V(args["units"])
+            out = (c,)
+        else:
+            out = (shape[0], *self.spatial(op, args, shape, sources, concrete))
+        if concrete is not None:  # check the code against the analysis; keep only what agrees
+            out = tuple(o if o.value == n or o.value is BLIND and o.code is None else opaque(n, *shape, *sources)
+                        for o, n in zip(out, concrete))
+            out = tuple(V(n, o.code, o.deps) if not o.const else V(n) for o, n in zip(out, concrete))
+        return out
+
+    def spatial(self, op, args, shape, sources, concrete=None):
+        rest = list(shape[1:])
+        if not rest:
+            return []
+        sources = [args[k] for k in _SPATIAL_ARGS if isinstance(args.get(k), V)]
+        if not sources and all(s.const for s in rest) and concrete is not None and len(concrete) == len(shape):
+            return [V(n) for n in concrete[1:]]
+        family = OPS[op].family
+        keeps = family in _KEEP_SPATIAL or op == "identity"
+        if op in ("conv", "maxpool", "avgpool") and not any(isinstance(args.get(k), V) for k in
+                                                             ("kernel", "stride", "pad", "dilation")):
+            k, s = args["kernel"], args.get("stride") or args["kernel"]
+            d, p = args.get("dilation", (1, 1)), args.get("pad", (0, 0))
+            if k != "global" and s == (1, 1) and (p == "same" or (d == (1, 1) and isinstance(p, tuple) and all(
+                    2 * p[i] == k[i] - 1 for i in range(2)))):
+                keeps = True
+            if k == "global":
+                return [V(1), V(1)]
+        if op in ("adaptive_avgpool", "adaptive_maxpool") and not isinstance(args["size"], V):
+            return [V(args["size"][0]), V(args["size"][1])]
+        if keeps:
+            return rest
+        return [opaque(BLIND, *shape, *sources) for _ in rest]
+
+    # -- block instances ---------------------------------------------------------------------------
+    def instance(self, call, label, flow, naming, frame, ctx):
+        block = self.gen.blocks[call.name]
+        path = naming.next(label) if naming.prefix is not None else None
+        pnames = [p.name for p in block.params]
+        given = _Elaborator._match(None, call, pnames, call.name, set())
+        args = {}
+        for param in block.params:
+            if param.name in given:
+                args[param.name] = self.expr(given[param.name].value, frame, flow.shape)
+            else:
+                args[param.name] = translate(param.default, args, flow.shape, self.blind, BUILTINS)
+        result = self.gen.block_class(block, args, flow.shape, path, self.blind)
+        self.children.append(result.name)
+        parts = []
+        positional = True
+        for key in result.signature:
+            if key == "in_channels":
+                parts.append(self.code(flow.shape[0]))
+            elif key == "in_size":
+                parts.append(self.code(V(BLIND, ("t", [s.tree() for s in flow.shape[1:]]),
+                                         frozenset().union(*(s.deps for s in flow.shape[1:])))
+                                       if not all(s.const for s in flow.shape[1:])
+                                       else V(tuple(s.value for s in flow.shape[1:]))))
+            else:
+                pname, pyname = key
+                if pname not in given:
+                    positional = False
+                    continue
+                text = self.code(args[pname], pname)
+                if given[pname].name is not None:
+                    positional = False
+                parts.append(text if positional else f"{pyname}={text}")
+        ctor = ("raw", f"{result.name}({', '.join(parts)})")
+        mapping = {"in_channels": flow.shape[0], "in_size": None}
+        for key in result.signature:
+            if isinstance(key, tuple):
+                mapping[key[1]] = args[key[0]]
+        out_shape = []
+        for v in result.out_shape:
+            concrete = v.value
+            if v.const:
+                out_shape.append(V(concrete))
+                continue
+            tree = v.code
+            free = names_in(tree) if tree is not None else None
+            mutated = any(isinstance(d, tuple) and d[0] == "var" for d in v.deps)
+            if tree is None or mutated or any(n not in mapping or mapping[n] is None for n in free):
+                out_shape.append(opaque(concrete, flow.shape[0], *flow.shape, *args.values()) if any(
+                    not a.const for a in [*flow.shape, *args.values()]) else V(concrete))
+                continue
+            try:
+                mapped = substitute(tree, {n: mapping[n].tree() for n in free})
+                deps = frozenset().union(*(mapping[n].deps for n in free)) if free else frozenset()
+                out_shape.append(V(concrete, mapped, deps) if deps else V(concrete))
+            except CannotExpress:
+                out_shape.append(opaque(concrete, *[mapping[n] for n in free]))
+        out_shape = tuple(out_shape)
+        if ctx.kind == "seq":
+            name = names.module_names([label])[label] if label else "0"
+            self.emit(("set", ctx.target, name, ctor) if label else ("item", ctx.target, ctor), call.span)
+            ctx.last_fresh = False
+            return Flow(None, out_shape, None)
+        if path is None:
+            raise CannotExpress(self.blind or {"?"})
+        part = label if label else path.rsplit(".", 1)[-1]
+        name = names.module_names([part])[part]
+        access = self.member_access(ctx, name)
+        self.add_member(ctx, name, ctor, call.span)
+        outs = [self.value() for _ in range(1 + len(result.sides))]
+        self.stmts.append(Stmt("call", [flow.vid], outs, call.span, access=("attr", access),
+                               label=label or call.name.lower(), op="block", sides=result.sides))
+        for (side, _), vid in zip(result.sides, outs[1:]):
+            self.exports.append((f"{path}.{side}" if path else side, vid, call.span))
+        return Flow(outs[0], out_shape, None)
+
+    def call_stmt(self, access, flows, shape, span, label=None, op=None, ctor=None):
+        out = self.value()
+        self.stmts.append(Stmt("call", [f.vid for f in flows], [out], span, access=access, label=label,
+                               op=op, ctor=ctor))
+        return Flow(out, shape, op)
+
+    # -- merges ------------------------------------------------------------------------------------
+    def merge(self, merge, label, flow, naming, inner, frame, ctx):
+        if ctx.kind != "mod":
+            raise CannotExpress(self.blind or {"?"})
+        outs = []
+        for branch in merge.branches:
+            out = self.item(branch.item, branch.label, flow, inner, frame, ctx)
+            if any(out.vid == o.vid for o in outs):
+                if inner.prefix is not None:
+                    inner.next(None)
+            outs.append(out)
+        path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
+        node = self.gen.node(path) if path is not None and not self.blind else None
+        if merge.op == "concat":
+            shape = (total([o.shape[0] for o in outs]), *outs[0].shape[1:])
+        else:
+            shape = outs[0].shape
+        if node is not None:
+            shape = tuple(s if s.value == n else opaque(n, *s.deps and [s]) for s, n in zip(shape, node["shape"]))
+            shape = tuple(V(n, s.code, s.deps) if not s.const else V(n) for s, n in zip(shape, node["shape"]))
+        value = self.value()
+        self.stmts.append(Stmt("merge", [o.vid for o in outs], [value], merge.span, op=merge.op))
+        return Flow(value, shape, merge.op)
+
+    # -- control flow ------------------------------------------------------------------------------
+    def labelled_if(self, cond, label, flow, inner, frame, ctx):
+        """`downsample: if c { chain }`: an optional submodule (None when the condition is false)."""
+        v = self.need(self.expr(cond.condition, frame, flow.shape))
+        body = cond.then
+        if v.const or self.fixed_all(v):
+            taken = self.pick(cond, v, frame, flow.shape)
+            if taken is None:
+                return flow
+            return self.group(taken, label, flow, inner, frame, ctx, cond.span)
+        if cond.orelse is not None and not (isinstance(cond.orelse, ast.Seq) and not cond.orelse.body):
+            raise CannotExpress(v.deps)
+        if not is_chain(body, self.gen.blocks):
+            raise CannotExpress(v.deps)
+        name = names.module_names([label])[label]
+        access = self.member_access(ctx, name)
+        saved_blind = self.blind
+        if v.value is not True:
+            self.blind = self.blind | v.deps
+        self.add_member(ctx, name, ("raw", "None"), cond.span)
+        self.emit(("if", self.code(v)), cond.span)
+        self.depth += 1
+        start = len(self.init)
+        out = self.seq(body, flow, inner, frame, Ctx("seq", access))
+        lines = self.init[start:]
+        del self.init[start:]
+        if all(isinstance(t, tuple) and t[0] == "item" and t[1] == access for _, t, _ in lines) \
+                and 0 < len(lines) <= 12:
+            self.emit(("set", ctx.target, name, ("seqinline", [t[2] for _, t, _ in lines],
+                                                  [s for _, _, s in lines])), cond.span)
+        else:
+            self.emit(("set", ctx.target, name, ("raw", "nn.Sequential()")), cond.span)
+            self.init.extend(lines)
+        self.depth -= 1
+        self.blind = saved_blind
+        shape = flow.shape
+        if v.value is True:
+            shape = out.shape
+        merged = tuple(a if (a is b or (a.const and b.const and a.value == b.value)) else opaque(a.value, a, b, v)
+                       for a, b in zip(flow.shape, out.shape)) if len(out.shape) == len(flow.shape) else None
+        if merged is None:
+            raise CannotExpress(v.deps)
+        result = self.value()
+        self.stmts.append(Stmt("optional", [flow.vid], [result], cond.span, access=access, label=label))
+        return Flow(result, tuple(V(s.value if v.value is not True else o.value, s.code, s.deps)
+                                  if not s.const else s for s, o in zip(merged, shape)), None)
+
+    def fixed_all(self, v) -> bool:
+        return bool(v.deps) and all(self.fixed(d) for d in v.deps)
+
+    def pick(self, cond, v, frame, shape):
+        """The branch a constant condition takes (a body, or None)."""
+        while True:
+            if v.value is True:
+                return cond.then
+            if isinstance(cond.orelse, ast.If):
+                cond = cond.orelse
+                v = self.need(self.expr(cond.condition, frame, shape))
+                if not (v.const or self.fixed_all(v)):
+                    raise CannotExpress(v.deps)
+                continue
+            return cond.orelse
+
+    def condition(self, cond, flow, naming, frame, ctx):
+        v = self.need(self.expr(cond.condition, frame, flow.shape))
+        if v.const or self.fixed_all(v):
+            if v.value is BLIND:
+                raise CannotExpress(v.deps or self.blind or {"?"})
+            taken = self.pick(cond, v, frame, flow.shape)
+            return flow if taken is None else self.seq(taken, flow, naming, frame, ctx)
+        if ctx.kind != "seq":
+            raise CannotExpress(v.deps)
+        return self.carrying(lambda carried, var: self._condition(cond, v, carried, var, naming, frame, ctx),
+                             flow, naming, frame)
+
+    def _condition(self, cond, v, carried, var, naming, frame, ctx):
+        branches, chain = [], cond
+        while chain is not None:
+            if isinstance(chain, ast.If):
+                test = self.need(self.expr(chain.condition, frame, carried.shape))
+                branches.append((test, chain.then))
+                chain = chain.orelse
+            else:
+                branches.append((None, chain))
+                chain = None
+        if branches[-1][0] is not None:
+            branches.append((None, None))  # no else: the tensor passes unchanged
+        result, taken_found = None, False
+        before = after = naming.position
+        outs = []
+        for index, (test, body) in enumerate(branches):
+            taken = (not taken_found and not self.blind and (test is None or test.value is True)
+                     and all(t is None or t.value is not BLIND for t, _ in branches[:index + 1]))
+            if body is None:
+                out = carried
+            else:
+                keyword = "if" if index == 0 else ("elif" if test is not None else "else")
+                self.emit((keyword, self.code(test) if test is not None else None), cond.span)
+                saved = self.blind
+                if not taken:
+                    self.blind = self.blind | v.deps | (test.deps if test is not None else frozenset())
+                naming.position = before
+                self.depth += 1
+                out = self.seq(body, carried, naming, frame, ctx)
+                self.assign_carry(var, carried, out)
+                self.depth -= 1
+                self.blind = saved
+            outs.append(out)
+            if taken:
+                taken_found, result, after = True, out, naming.position
+        naming.position = after
+        return self.joined(carried, var, outs, result, v.deps)
+
+    def carrying(self, run, flow, naming, frame):
+        """Run a symbolic loop or `if` (in a Sequential) first as is; if the channel count changes
+        inside, again with the count in a variable (`channels = v`, as torchvision's make_layers)."""
+        mark = (len(self.init), set(self.locals), set(self.used_names), list(self.children), naming.position,
+                dict(frame.variables), self.blind, self.depth)
+        carried = Flow(None, flow.shape, None)
+        try:
+            return run(carried, None)
+        except _NeedCarry:
+            del self.init[mark[0]:]
+            self.locals, self.used_names, self.children = mark[1], mark[2], mark[3]
+            naming.position = mark[4]
+            frame.variables.clear()
+            frame.variables.update(mark[5])
+            self.blind, self.depth = mark[6], mark[7]
+        c = flow.shape[0]
+        tree = c.tree()
+        if tree[0] == "n" and (tree[1] in self.carry_vars or tree[1] == self.reusable):
+            var = tree[1]
+        else:
+            var = self.local("channels")
+            self.carry_vars.add(var)
+            self.emit(("assign", var, self.code(c)), None)
+        carried = Flow(None, (V(c.value, ("n", var), c.deps | {("var", var)}), *flow.shape[1:]), None)
+        return run(carried, var)
+
+    def assign_carry(self, var, carried, out):
+        if var is None:
+            if not _same(out.shape[0], carried.shape[0]):
+                raise _NeedCarry()
+            return
+        if out.shape[0].code != ("n", var):
+            self.emit(("assign", var, self.code(out.shape[0])), None)
+
+    def joined(self, carried, var, outs, result, deps):
+        """The shape after a loop or `if`: the taken path's values, code only where every path agrees."""
+        final = result if result is not None else carried
+        c = carried.shape[0]
+        first = V(final.shape[0].value, c.code, c.deps) if (c.code is not None or c.const) and all(
+            _same(o.shape[0], c) or var is not None for o in outs) else opaque(final.shape[0].value, c, *deps and [
+                V(0, None, deps)])
+        if var is not None:
+            first = V(final.shape[0].value, ("n", var), c.deps | {("var", var)})
+        elif c.const and final.shape[0].value != c.value:
+            first = opaque(final.shape[0].value, V(0, None, deps))
+        rest = []
+        for i, s in enumerate(carried.shape[1:], 1):
+            if all(o.shape[i] is s for o in outs):
+                rest.append(V(final.shape[i].value, s.code, s.deps) if not s.const else s)
+            else:
+                rest.append(opaque(final.shape[i].value, s, V(0, None, deps | {"?"} if not deps else deps)))
+        return Flow(None, (first, *rest), None)
+
+    def repeat(self, rep, flow, naming, frame, ctx):
+        count = self.need(self.expr(rep.count, frame, flow.shape))
+        token = ("loop", id(rep))
+        if count.const or self.fixed(token) or self.fixed_all(count):
+            if count.value is BLIND:
+                raise CannotExpress(count.deps or self.blind or {"?"})
+            for _ in range(count.value):
+                flow = self.seq(rep.body, flow, naming, frame, ctx)
+            return flow
+        return self.symbolic_loop(rep, flow, naming, frame, ctx, count, None, token)
+
+    def loop(self, loop, flow, naming, frame, ctx):
+        items = self.need(self.expr(loop.iterable, frame, flow.shape))
+        token = ("loop", id(loop))
+        saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
+        if items.const or self.fixed(token) or self.fixed_all(items):
+            if items.value is BLIND:
+                raise CannotExpress(items.deps or self.blind or {"?"})
+            for value in items.value:
+                frame.variables.update({k: V(x) for k, x in unpack(loop.names, value).items()})
+                flow = self.seq(loop.body, flow, naming, frame, ctx)
+        else:
+            flow = self.symbolic_loop(loop, flow, naming, frame, ctx, items, loop.names, token)
+        for n in loop.names:
+            frame.variables.pop(n, None)
+        frame.variables.update(saved)
+        return flow
+
+    def symbolic_loop(self, node, flow, naming, frame, ctx, source, loop_names, token):
+        deps = source.deps | {token}
+        if ctx.kind != "seq":
+            raise CannotExpress(deps)
+        return self.carrying(lambda carried, var: self._loop(node, carried, var, naming, frame, ctx, source,
+                                                             loop_names, deps), flow, naming, frame)
+
+    def _loop(self, node, carried, var, naming, frame, ctx, source, loop_names, deps):
+        py = [self.local(n) for n in loop_names] if loop_names else []
+        if loop_names:
+            self.emit(("for", ", ".join(py), self.code(source)), node.span)
+        else:
+            self.emit(("for", "_", f"range({self.code(source)})"), node.span)
+        self.depth += 1
+        values = source.value
+        if values is BLIND:
+            iterations = []
+        else:
+            iterations = list(values) if loop_names else list(range(values))
+        current, texts, outs, result = carried, None, [], None
+        for item in iterations or [BLIND]:
+            blind = item is BLIND
+            saved_blind = self.blind
+            if blind:
+                self.blind = self.blind | deps
+            if loop_names:
+                parts = unpack(loop_names, item) if not blind else {n: BLIND for n in loop_names}
+                for n, p in zip(loop_names, py):
+                    frame.variables[n] = V(parts.get(n, BLIND), ("n", p), deps)
+            mark, position = len(self.init), naming.position
+            out = self.seq(node.body, current, naming, frame, ctx)
+            self.assign_carry(var, current, out)
+            body = self.init[mark:]
+            if texts is None:
+                texts = [t for _, t, _ in body]
+            else:
+                del self.init[mark:]
+                if [t for _, t, _ in body] != texts:
+                    raise CannotExpress(deps)
+            self.blind = saved_blind
+            outs.append(out)
+            if blind:
+                naming.position = position
+            else:
+                result = out
+            first = carried.shape[0]
+            current = Flow(None, (V(out.shape[0].value, first.code, first.deps) if not first.const else first,
+                                  *out.shape[1:]), None)
+        self.depth -= 1
+        return self.joined(carried, var, [carried, *outs], result, deps)
+
+
+class _NeedCarry(Exception):
+    pass
+
+
+def _same(a: V, b: V) -> bool:
+    if a is b:
+        return True
+    if a.const and b.const:
+        return a.value == b.value
+    return a.code is not None and a.code == b.code and _vars(a) == _vars(b)
+
+
+def _vars(v: V) -> set:
+    return {d for d in v.deps if isinstance(d, tuple) and d[0] == "var"}
+
+
+def unpack(loop_names, item) -> dict:
+    if len(loop_names) == 1:
+        return {loop_names[0]: item}
+    return dict(zip(loop_names, item))
+
+
+def is_chain(body: ast.Seq, blocks) -> bool:
+    """Every item takes the running tensor and gives the next: an nn.Sequential."""
+    for stmt in body.body:
+        if not isinstance(stmt, ast.Statement) or stmt.bind:
+            return False
+        item = stmt.item
+        if isinstance(item, ast.Call):
+            continue
+        if isinstance(item, ast.Seq):
+            if not is_chain(item, blocks):
+                return False
+        elif isinstance(item, (ast.Repeat, ast.For)):
+            if stmt.label or not is_chain(item.body, blocks):
+                return False
+        elif isinstance(item, ast.If):
+            if stmt.label:
+                return False
+            branch = item
+            while branch is not None:
+                if isinstance(branch, ast.If):
+                    if not is_chain(branch.then, blocks):
+                        return False
+                    branch = branch.orelse
+                else:
+                    if not is_chain(branch, blocks):
+                        return False
+                    branch = None
+        else:
+            return False
+    return True
+
+
+def changes_channels(node, blocks) -> bool:
+    """Whether a loop or condition body may change the channel count (conservatively)."""
+    bodies = []
+    if isinstance(node, (ast.Repeat, ast.For)):
+        bodies = [node.body]
+    elif isinstance(node, ast.If):
+        branch = node
+        while branch is not None:
+            if isinstance(branch, ast.If):
+                bodies.append(branch.then)
+                branch = branch.orelse
+            else:
+                bodies.append(branch)
+                branch = None
+    for body in bodies:
+        for stmt in body.body:
+            item = getattr(stmt, "item", None)
+            if isinstance(item, ast.Call):
+                if item.name in blocks or item.name in ("conv", "deconv", "linear", "rbf", "flatten"):
+                    return True
+                if OPS.get(item.name) is not None and OPS[item.name].family not in (
+                        "activation", "norm", "dropout", "pool", "resample"):
+                    return True
+            elif item is not None and changes_channels(item, blocks) if isinstance(
+                    item, (ast.Repeat, ast.For, ast.If)) else (isinstance(item, ast.Seq) and changes_channels(
+                        ast.Repeat(item.span, None, item), blocks)):
+                return True
+    return False
