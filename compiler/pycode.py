@@ -62,6 +62,10 @@ def show(tree) -> str:
         return tree[1]
     if kind == "l":
         return literal(tree[1])
+    if kind == "b" and tree[1] == "+":
+        tree = _collect(tree)
+        if tree[0] != "b" or tree[1] != "+":
+            return show(tree)
     if kind == "b":
         op, prec = tree[1], _PREC[tree[1]]
         right_min = prec + 1 if prec >= 50 or prec == 30 else prec
@@ -80,6 +84,33 @@ def show(tree) -> str:
         items = [show(i) for i in tree[1]]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     raise AssertionError(kind)
+
+
+def _collect(tree):
+    """`a + b + b` as `a + 2 * b`: like terms of a sum, in order of first appearance."""
+    terms: dict = {}
+    trees: dict = {}
+    stack, addends = [tree], []
+    while stack:
+        t = stack.pop()
+        if t[0] == "b" and t[1] == "+":
+            stack += [t[3], t[2]]
+        else:
+            addends.append(t)
+    for t in addends:
+        k, base = 1, t
+        if t[0] == "b" and t[1] == "*" and t[2][0] == "l" and type(t[2][1]) is int:
+            k, base = t[2][1], t[3]
+        key = show(base)
+        terms[key] = terms.get(key, 0) + k
+        trees.setdefault(key, base)
+    out = None
+    for key, k in terms.items():
+        term = trees[key] if k == 1 else ("b", "*", ("l", k), trees[key])
+        out = term if out is None else ("b", "+", out, term)
+    if len(terms) == len(addends):
+        return tree
+    return out
 
 
 def _wrap(tree, minimum: int) -> str:

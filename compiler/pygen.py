@@ -11,6 +11,8 @@ depends on fixed to their values (and such loops unrolled), so translation alway
 """
 from __future__ import annotations
 
+import dataclasses
+
 from cnnc.dsl import ast
 from cnnc.dsl.elaborate import Naming, _default, _Elaborator
 from cnnc.dsl.expressions import Env, evaluate
@@ -230,6 +232,7 @@ class Walk:
 
     # -- layers ----------------------------------------------------------------------------------
     def layer(self, call, label, flow, naming, frame, ctx):
+        call = _without_trainable(call, [a.name for a in OPS[call.name].args])
         path = naming.next(label) if naming.prefix is not None else None
         spec = OPS[call.name]
         given = _Elaborator._match(None, call, [a.name for a in spec.args], call.name,
@@ -354,6 +357,7 @@ class Walk:
     # -- block instances ---------------------------------------------------------------------------
     def instance(self, call, label, flow, naming, frame, ctx):
         block = self.gen.blocks[call.name]
+        call = _without_trainable(call, [p.name for p in block.params])
         path = naming.next(label) if naming.prefix is not None else None
         pnames = [p.name for p in block.params]
         given = _Elaborator._match(None, call, pnames, call.name, set())
@@ -550,6 +554,7 @@ class Walk:
         for index, (test, body) in enumerate(branches):
             taken = (not taken_found and not self.blind and (test is None or test.value is True)
                      and all(t is None or t.value is not BLIND for t, _ in branches[:index + 1]))
+            naming.position = before
             if body is None:
                 out = carried
             else:
@@ -717,6 +722,13 @@ def _same(a: V, b: V) -> bool:
 
 def _vars(v: V) -> set:
     return {d for d in v.deps if isinstance(d, tuple) and d[0] == "var"}
+
+
+def _without_trainable(call, params):
+    """`trainable=` is not an argument (the analysis marks the layers; the network class freezes them)."""
+    if "trainable" in params or not any(a.name == "trainable" for a in call.args):
+        return call
+    return dataclasses.replace(call, args=tuple(a for a in call.args if a.name != "trainable"))
 
 
 def unpack(loop_names, item) -> dict:

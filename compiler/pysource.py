@@ -261,12 +261,23 @@ class _File:
             for depth, item, span in w.init:
                 for text in self.init_line(w, item, depth + 2):
                     lines.append((text, span))
+        if network:
+            lines += [(t, None) for t in self.freeze()]
         if forward:
             lines.append(("", None))
             lines += forward
         head = f"def __init__(self{''.join(', ' + s for s in sig())}):"
         lines[head_at:head_at] = [(t, definition.span) for t in format_line(head, 1)]
         return lines
+
+    def freeze(self) -> list:
+        """`trainable=false` layers: parameters that do not require grad (Keras's non-trainable)."""
+        frozen = [node for node, data in self.g.nodes(data=True) if data.get("frozen") and data["params"]]
+        if not frozen:
+            return []
+        paths = ", ".join(literal(path) for path in names.attribute_paths(self.g, frozen))
+        lines = format_line(f"for path in ({paths},):  # trainable=false", 2)
+        return lines + [INDENT * 3 + "self.get_submodule(path).requires_grad_(False)"]
 
     def doc(self, definition, network) -> str:
         if network:

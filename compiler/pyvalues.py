@@ -187,10 +187,34 @@ def total(parts: list) -> V:
         return V(value)
     if any(p.code is None and not p.const for p in parts):
         return opaque(value, *parts)
-    tree = None
+    terms: dict = {}  # like terms collected: `in_channels + 6 * growth`, not `+ growth` six times
+    constant = 0
     for p in parts:
-        tree = p.tree() if tree is None else ("b", "+", tree, p.tree())
+        for term in _addends(p.tree()):
+            coefficient, base = _scaled(term)
+            if base[0] == "l" and isinstance(base[1], int) and not isinstance(base[1], bool):
+                constant += coefficient * base[1]
+            else:
+                terms[base] = terms.get(base, 0) + coefficient
+    tree = None
+    for base, coefficient in terms.items():
+        term = base if coefficient == 1 else ("b", "*", ("l", coefficient), base)
+        tree = term if tree is None else ("b", "+", tree, term)
+    if constant or tree is None:
+        tree = ("l", constant) if tree is None else ("b", "+", tree, ("l", constant))
     return V(value, tree, frozenset().union(*(p.deps for p in parts)))
+
+
+def _addends(tree) -> list:
+    if tree[0] == "b" and tree[1] == "+":
+        return _addends(tree[2]) + _addends(tree[3])
+    return [tree]
+
+
+def _scaled(tree):
+    if tree[0] == "b" and tree[1] == "*" and tree[2][0] == "l" and isinstance(tree[2][1], int):
+        return tree[2][1], tree[3]
+    return 1, tree
 
 
 def substitute(tree, mapping: dict):
