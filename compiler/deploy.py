@@ -62,6 +62,10 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
                 modules.replace(bn, torch.nn.Identity())
         for node in plan.dropped:
             modules.replace(node, torch.nn.Identity())
+        for parent in list(model.modules()):  # unlabelled dropout is a shared module, not at its path
+            for name, child in list(parent._modules.items()):
+                if isinstance(child, (torch.nn.Dropout, torch.nn.Dropout2d)):
+                    parent._modules[name] = torch.nn.Identity()
         for node in plan.dead:
             if modules.get(node) is not None:
                 modules.replace(node, _Dead(graph.nodes[node]["shape"]))

@@ -20,7 +20,7 @@ from cnnc.dsl.ops import OPS, coerce
 
 from . import names
 from .pycode import show
-from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS
+from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS, Code
 from .pyvalues import BLIND, CannotExpress, V, opaque, plain, product, substitute, names_in, total, translate
 
 ALL = "*"
@@ -28,7 +28,8 @@ _SPATIAL_ARGS = ("kernel", "stride", "pad", "dilation", "output_pad", "size", "s
 _KEEP_SPATIAL = {"activation", "norm", "dropout"}
 _STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
 _STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
-BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs"}
+BARE_PARAMETERS = {"scale"}  # ops whose torch side is an nn.Parameter applied in forward (pyops `apply`)
+BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs", "str": "str", "int": "int"}
 
 
 class Flow:
@@ -135,6 +136,8 @@ class Walk:
         if isinstance(stmt, ast.Tap):
             frame.values[stmt.name] = flow
             return flow
+        if isinstance(stmt, ast.InitDecl):  # applied at the end of the network class (pyinit)
+            return flow
         if isinstance(stmt, ast.InputDecl):
             name = stmt.name or "input"
             shape = tuple(V(n) for n in self.gen.g.nodes[name]["shape"])
@@ -158,6 +161,16 @@ class Walk:
         return flow
 
     def item(self, item, label, flow, naming, frame, ctx):
+        if isinstance(label, ast.Label):
+            v = self.expr(label.value, frame, flow.shape if flow is not None else None)
+            if not v.const:
+                raise CannotExpress(v.deps or self.blind or {"?"})
+            label = str(v.value)
+        if isinstance(item, ast.Group) and not label:
+            inner = naming.child(None)
+            return self.group(item.body, inner.prefix.rsplit(".", 1)[-1], flow, inner, frame, ctx, item.span)
+        if isinstance(item, ast.Group):
+            item = item.body
         if isinstance(item, ast.Call):
             if item.name in self.gen.blocks:
                 return self.instance(item, label, flow, naming, frame, ctx)
@@ -252,10 +265,13 @@ class Walk:
                         v = V(node["args"][arg_spec.name], v.code, v.deps)
                     args[arg_spec.name] = v
             else:
-                args[arg_spec.name] = _default(arg_spec)
+                args[arg_spec.name] = node["args"][arg_spec.name] if node else _default(arg_spec)
         out_shape = self.out_shape(call.name, args, [flow.shape], node)
         stateless = self.stateless(call.name, node)
         ctor = ("layer", call.name, args, [flow.shape], out_shape)
+        apply = self.layer_of(ctor).apply
+        if apply and ctx.kind == "seq":
+            raise CannotExpress(self.blind or {"?"})
         if ctx.kind == "seq":
             inplace = call.name in INPLACE_OPS and ctx.last_fresh
             built = self.build(ctor, inplace)
@@ -274,6 +290,12 @@ class Walk:
         part = label if label else path.rsplit(".", 1)[-1]
         name = names.module_names([part])[part]
         access = self.member_access(ctx, name)
+        if apply:  # a bare parameter (layer scale): `self.gamma * x`
+            if not names.plain(name):
+                raise CannotExpress(self.blind or {"?"})
+            self.add_member(ctx, name, ctor, call.span)
+            return self.call_stmt(("apply", apply.format(self=access, x="{x}")), [flow], out_shape, call.span,
+                                  op=call.name, ctor=ctor)
         self.add_member(ctx, name, ctor, call.span)
         return self.call_stmt(("attr", access), [flow], out_shape, call.span, op=call.name, ctor=ctor)
 
@@ -281,6 +303,11 @@ class Walk:
         if node is not None:
             return not node["params"] and not node["buffers"]
         return OPS[op].family in _STATELESS_FAMILIES or op in _STATELESS_OPS
+
+    def layer_of(self, ctor):
+        _, op, args, ins, out = ctor
+        return LAYERS[op]({k: plain(v) for k, v in args.items()}, [tuple(plain(s) for s in shape) for shape in ins],
+                          tuple(plain(s) for s in out), False)
 
     def build(self, ctor, inplace=False) -> str:
         _, op, args, ins, out = ctor
@@ -295,7 +322,7 @@ class Walk:
                 codes.append((arg.key, self.code(value), False))
                 continue
             skip = repr(value) == repr(arg.default)
-            codes.append((arg.key, self.gen.constant(value), skip))
+            codes.append((arg.key, str(value) if isinstance(value, Code) else self.gen.constant(value), skip))
         while codes and codes[-1][0] is None and codes[-1][2]:
             codes.pop()
         text = ", ".join(c if k is None else f"{k}={c}" for k, c, skip in codes if k is None or not skip)
@@ -744,9 +771,11 @@ def is_chain(body: ast.Seq, blocks) -> bool:
             return False
         item = stmt.item
         if isinstance(item, ast.Call):
+            if item.name in BARE_PARAMETERS:
+                return False
             continue
-        if isinstance(item, ast.Seq):
-            if not is_chain(item, blocks):
+        if isinstance(item, (ast.Seq, ast.Group)):
+            if not is_chain(item if isinstance(item, ast.Seq) else item.body, blocks):
                 return False
         elif isinstance(item, (ast.Repeat, ast.For)):
             if stmt.label or not is_chain(item.body, blocks):

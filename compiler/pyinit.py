@@ -70,8 +70,19 @@ def init_lines(graph) -> list[str]:
             optional = len(having) < len(nodes)
             body += [f"if m.{param} is not None:", INDENT + line] if optional else [line]
         if body:
-            loop += [f"{'if' if not loop else 'elif'} isinstance(m, {klass}):", *(INDENT + b for b in body)]
-    lines = ["for m in self.modules():", *(INDENT + line for line in loop)] if loop else []
+            loop.append(([klass], body))
+    merged: list = []  # classes with the same body share one branch: isinstance(m, (nn.Conv2d, nn.Linear))
+    for classes, body in loop:
+        same = next((entry for entry in merged if entry[1] == body), None)
+        if same is None:
+            merged.append((list(classes), body))
+        else:
+            same[0].extend(classes)
+    branches = []
+    for classes, body in merged:
+        kinds = classes[0] if len(classes) == 1 else f"({', '.join(classes)})"
+        branches += [f"{'if' if not branches else 'elif'} isinstance(m, {kinds}):", *(INDENT + b for b in body)]
+    lines = ["for m in self.modules():", *(INDENT + line for line in branches)] if branches else []
     explicit = []
     for node, picks in chosen.items():
         klass = _torch_class(graph, node)

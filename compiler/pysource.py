@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import names
 from .pycode import INDENT, format_line, literal, show
+from .pyinit import init_lines
 from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, MERGES
 from .pyvalues import BLIND, CannotExpress, V, translate
@@ -263,6 +264,9 @@ class _File:
                     lines.append((text, span))
         if network:
             lines += [(t, None) for t in self.freeze()]
+            for line in init_lines(self.g):
+                stripped = line.lstrip(" ")
+                lines += [(t, None) for t in format_line(stripped, 2 + (len(line) - len(stripped)) // 4)]
         if forward:
             lines.append(("", None))
             lines += forward
@@ -460,6 +464,8 @@ class _File:
             lines = [] if outs[0] == ins[0] else [(0, f"{outs[0]} = {ins[0]}")]
             return lines + [(0, f"if {access} is not None:"), (1, f"{outs[0]} = {access}({ins[0]})")]
         access = s.info["access"]
+        if access[0] == "apply":
+            return [(0, f"{target} = {access[1].format(x=ins[0])}")]
         code = s.info.get("text") or access[1]
         return [(0, f"{target} = {code}({', '.join(ins)})")]
 

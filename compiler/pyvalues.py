@@ -67,7 +67,7 @@ def opaque(value, *sources) -> V:
 
 
 _ATTRS = {"channels": 0, "c": 0, "h": 1, "height": 1, "w": 2, "width": 2}
-_FUNCS = {"range", "min", "max", "len", "abs"}
+_FUNCS = {"range", "min", "max", "len", "abs", "str", "int"}
 
 
 def translate(expr: ast.Expr, env: dict, shape, blind: frozenset = frozenset(), names=None) -> V:

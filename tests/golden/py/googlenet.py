@@ -98,6 +98,10 @@ class GoogLeNet(nn.Module):
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(p=0.4)
         self.fc = nn.Linear(1024, classes)
+        # initialisation declared with `init` (torch's default elsewhere)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, std=0.01, a=-2.0, b=2.0)
 
     def forward(self, x):
         x = self.conv1(x)

@@ -65,6 +65,14 @@ class VGG16(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(7)
         self.flatten = nn.Flatten()
         self.classifier = Classifier(25088, classes)
+        # initialisation declared with `init` (torch's default elsewhere)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.zeros_(m.bias)
 
     def forward(self, x):
         x = self.features(x)
