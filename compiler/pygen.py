@@ -17,6 +17,7 @@ from cnnc.dsl import ast
 from cnnc.dsl.elaborate import Naming, _default, _Elaborator
 from cnnc.dsl.expressions import Env, evaluate
 from cnnc.dsl.ops import OPS, coerce
+from cnnc.dsl.ops_args import axes_of, with_axes
 
 from . import names
 from .pycode import show
@@ -30,6 +31,25 @@ _STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
 _STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
 BARE_PARAMETERS = {"scale"}  # ops whose torch side is an nn.Parameter applied in forward (pyops `apply`)
 BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs", "str": "str", "int": "int"}
+
+
+def _bare_parameter_in_group(call, path, naming):
+    """torch's containers (nn.Sequential, nn.ModuleDict) hold modules, not a bare nn.Parameter."""
+    from cnnc.dsl.diagnostics import CnnError
+
+    group = naming.prefix or "?"
+    return CnnError(f"{call.name} `{path}`: a bare parameter cannot sit in the group of layers `{group}`", call.span,
+                    hint="put it directly in a block or the network (as ConvNeXt's layer_scale), "
+                         "or make the group a block")
+
+
+def _value(v):
+    return v.value if isinstance(v, V) else v
+
+
+def _plain_shape(shape):
+    """A shape's plain values, keeping its axis order (a permuted map stays a `Dims`)."""
+    return with_axes(tuple(plain(s) for s in shape), axes_of(shape))
 
 
 class Flow:
@@ -232,6 +252,8 @@ class Walk:
             return f"{ctx.target}.{name}"
         if ctx.target == "self":
             return f'getattr(self, "{name}")'
+        if name.isdigit() and not self.is_dict(ctx.target):  # a numbered child of an nn.Sequential
+            return f"{ctx.target}[{name}]"
         return f'{ctx.target}["{name}"]'
 
     def add_member(self, ctx, name, ctor, span):
@@ -270,8 +292,8 @@ class Walk:
         stateless = self.stateless(call.name, node)
         ctor = ("layer", call.name, args, [flow.shape], out_shape)
         apply = self.layer_of(ctor).apply
-        if apply and ctx.kind == "seq":
-            raise CannotExpress(self.blind or {"?"})
+        if apply and (ctx.kind == "seq" or ctx.target != "self"):
+            raise _bare_parameter_in_group(call, path, naming)
         if ctx.kind == "seq":
             inplace = call.name in INPLACE_OPS and ctx.last_fresh
             built = self.build(ctor, inplace)
@@ -291,8 +313,6 @@ class Walk:
         name = names.module_names([part])[part]
         access = self.member_access(ctx, name)
         if apply:  # a bare parameter (layer scale): `self.gamma * x`
-            if not names.plain(name):
-                raise CannotExpress(self.blind or {"?"})
             self.add_member(ctx, name, ctor, call.span)
             return self.call_stmt(("apply", apply.format(self=access, x="{x}")), [flow], out_shape, call.span,
                                   op=call.name, ctor=ctor)
@@ -306,13 +326,17 @@ class Walk:
 
     def layer_of(self, ctor):
         _, op, args, ins, out = ctor
-        return LAYERS[op]({k: plain(v) for k, v in args.items()}, [tuple(plain(s) for s in shape) for shape in ins],
-                          tuple(plain(s) for s in out), False)
+        return LAYERS[op]({k: plain(v) for k, v in args.items()}, [_plain_shape(shape) for shape in ins],
+                          _plain_shape(out), False)
 
     def build(self, ctor, inplace=False) -> str:
         _, op, args, ins, out = ctor
-        layer = LAYERS[op]({k: plain(v) for k, v in args.items()}, [tuple(plain(s) for s in shape) for shape in ins],
-                           tuple(plain(s) for s in out), inplace)
+        layer = LAYERS[op]({k: plain(v) for k, v in args.items()}, [_plain_shape(shape) for shape in ins],
+                           _plain_shape(out), inplace)
+        if layer.apply:  # a bare parameter's tensor is written as one expression: from the values
+            layer = LAYERS[op]({k: _value(v) for k, v in args.items()},
+                               [with_axes(tuple(_value(s) for s in shape), axes_of(shape)) for shape in ins],
+                               with_axes(tuple(_value(s) for s in out), axes_of(out)), inplace)
         if layer.ctor in self.gen.runtime_names:
             self.gen.runtime_used.add(layer.ctor)
         codes = []
@@ -336,10 +360,11 @@ class Walk:
         if all(s.const for s in shape) and all(not isinstance(a, V) for a in args.values()):
             if concrete is None:
                 try:
-                    concrete = spec.shape({k: v for k, v in args.items()}, [tuple(s.value for s in shape)])
+                    concrete = spec.shape({k: v for k, v in args.items()},
+                                          [with_axes(tuple(s.value for s in shape), axes_of(shape))])
                 except Exception:
                     return tuple(V(BLIND, None, self.blind or {"?"}) for _ in shape)
-            return tuple(V(n) for n in concrete)
+            return with_axes(tuple(V(n) for n in concrete), axes_of(concrete))
         sources = [a for a in args.values() if isinstance(a, V)]
         if op == "flatten":
             out = (product(list(shape)),)
@@ -354,7 +379,8 @@ class Walk:
         if concrete is not None:  # check the code against the analysis; keep only what agrees
             out = tuple(o if o.value == n or o.value is BLIND and o.code is None else opaque(n, *shape, *sources)
                         for o, n in zip(out, concrete))
-            out = tuple(V(n, o.code, o.deps) if not o.const else V(n) for o, n in zip(out, concrete))
+            out = with_axes(tuple(V(n, o.code, o.deps) if not o.const else V(n) for o, n in zip(out, concrete)),
+                            axes_of(concrete))
         return out
 
     def spatial(self, op, args, shape, sources, concrete=None):

@@ -104,4 +104,4 @@ def _module(path: str) -> str:
     parts = path.split(".")
     if all(part.isidentifier() and not keyword.iskeyword(part) for part in parts):
         return "self." + path
-    return f"self.get_submodule({path!r})"
+    return f'self.get_submodule("{path}")'

@@ -8,7 +8,9 @@ always gives the same bytes.
 """
 from __future__ import annotations
 
+
 import os
+import re
 from pathlib import Path
 
 from . import names
@@ -315,6 +317,8 @@ class _File:
             code = self.ctor(w, ctor)
             if names.plain(attr):
                 return format_line(f"{target}.{attr} = {code}", depth)
+            if target == "self" and code.startswith("nn.Parameter("):
+                return format_line(f'self.register_parameter("{attr}", {code})', depth)
             if target == "self" or target.endswith(")") or "[" not in target and "." in target and False:
                 return format_line(f'{target}.add_module("{attr}", {code})', depth)
             return format_line(f'{target}["{attr}"] = {code}' if w.is_dict(target) else
@@ -540,13 +544,14 @@ class _File:
     def imports(self, parts) -> list:
         text = "\n".join(t for part in parts[1:] for t, _ in part)
         lines = []
-        if "NamedTuple" in text:
+        code = re.sub(r'"""[^"]*"""|#[^\n]*', "", text)  # names used in code, not in docstrings or comments
+        if re.search(r"\bNamedTuple\b", code):
             lines += ["from typing import NamedTuple", ""]
         lines.append("import torch")
-        if "F." in text:
+        if re.search(r"(?<![\w.])F\.", code):
             lines.append("import torch.nn.functional as F")
         lines.append("from torch import nn")
-        if "torch." not in text.replace("import torch", ""):
+        if not re.search(r"(?<![\w.])torch\.", code):
             lines.remove("import torch")
         return lines
 

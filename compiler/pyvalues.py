@@ -125,7 +125,10 @@ def _tree(expr, env, shape, blind, names) -> V:
     if isinstance(expr, ast.FuncCall):
         args = [_tree(a, env, shape, blind, names) for a in expr.args]
         name = names.get(expr.name, expr.name)
-        if expr.name not in _FUNCS:
+        if expr.name not in _FUNCS:  # no Python spelling (str, floor, ceil): a value only when constant
+            deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
+            if not deps and all(a.value is not BLIND for a in args):
+                return _combine(expr, args, None, env, shape, blind)
             return V(BLIND, None, blind or {"?"})
         return _combine(expr, args, lambda ts: ("c", name, ts), env, shape, blind)
     return V(BLIND, None, blind or {"?"})

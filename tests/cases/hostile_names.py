@@ -1,70 +1,47 @@
 # torch(None=8), compiled by cnnc from hostile_names.cnn.
 # Generated code: edit the .cnn file and recompile rather than editing this file.
-# Inputs: input 3x16x16. 914 parameters (914 trainable), 202,832 MACs per sample.
+# Inputs: input 3x16x16. 914 parameters (914 trainable),
+# 202,832 MACs per sample.
 
-from collections import OrderedDict
-
-import torch
-import torch.nn.functional as F
 from torch import nn
 
 
-class forward(nn.Module):
-    """Block forward, used at forward."""
+class forward(nn.Sequential):
+    """Block forward."""
 
-    def __init__(self):
+    def __init__(self, in_channels, self_, training=1):
         super().__init__()
-        self.add_module("class", nn.Conv2d(3, 8, 3, padding=1))  # hostile_names.cnn:3
-        self.add_module("return", nn.ReLU(inplace=True))  # hostile_names.cnn:4
-        self.super = nn.BatchNorm2d(8)  # hostile_names.cnn:5
-
-    def forward(self, x):
-        x = getattr(self, "class")(x)  # hostile_names.cnn:3
-        x = getattr(self, "return")(x)  # hostile_names.cnn:4
-        x = self.super(x)  # hostile_names.cnn:5
-        return x
-
-
-class forward2(nn.Module):
-    """Block forward, used at __init__."""
-
-    def __init__(self):
-        super().__init__()
-        self.add_module("class", nn.Conv2d(8, 8, 3, padding=1))  # hostile_names.cnn:3
-        self.add_module("return", nn.ReLU(inplace=True))  # hostile_names.cnn:4
-
-    def forward(self, x):
-        x = getattr(self, "class")(x)  # hostile_names.cnn:3
-        x = getattr(self, "return")(x)  # hostile_names.cnn:4
-        return x
+        self.add_module("class", nn.Conv2d(in_channels, self_, 3, padding=1))
+        self.add_module("return", nn.ReLU(inplace=True))
+        if training == 1:
+            self.super = nn.BatchNorm2d(self_)
 
 
 class torch_(nn.Module):
     """The network torch; submodule paths are the layer paths of the .cnn file."""
 
-    def __init__(self):
+    def __init__(self, None_=8):
         super().__init__()
-        self.forward_ = forward()  # hostile_names.cnn:10
-        self.init_ = forward2()  # hostile_names.cnn:11
-        self.state_dict_ = nn.Sequential(OrderedDict([
-            ("eval_", nn.ReLU()),  # hostile_names.cnn:12
-            ("cuda_", nn.Identity()),  # hostile_names.cnn:12
-        ]))
-        self.add_module("3", nn.AdaptiveAvgPool2d((1, 1)))  # hostile_names.cnn:13
-        self.add_module("4", nn.Flatten())  # hostile_names.cnn:13
-        self.to_ = nn.Linear(8, 10)  # hostile_names.cnn:14
+        self.forward_ = forward(3, None_)
+        self.init_ = forward(None_, None_, training=0)
+        self.state_dict_ = nn.Sequential()
+        self.state_dict_.eval_ = nn.ReLU()
+        self.state_dict_.cuda_ = nn.Identity()
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten()
+        self.to_ = nn.Linear(None_ * 1 * 1, 10)
 
     def forward(self, x):
-        x = self.forward_(x)  # hostile_names.cnn:10
-        x = self.init_(x)  # hostile_names.cnn:11
-        x = self.state_dict_(x)  # hostile_names.cnn:12
-        x = getattr(self, "3")(x)  # hostile_names.cnn:13
-        x = getattr(self, "4")(x)  # hostile_names.cnn:13
-        x = self.to_(x)  # hostile_names.cnn:14
+        x = self.forward_(x)
+        x = self.init_(x)
+        x = self.state_dict_(x)
+        x = self.avgpool(x)
+        x = self.flatten(x)
+        x = self.to_(x)
         return x
 
 
-INPUTS = {'input': (3, 16, 16)}  # per-sample input shapes (no batch dimension), in forward's order
+INPUTS = {"input": (3, 16, 16)}  # per-sample input shapes, in forward's order
 
 
 def build():
