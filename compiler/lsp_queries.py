@@ -166,8 +166,21 @@ def hover(a: Analysis, line: int, column: int) -> tuple[str, Place] | None:
     else:
         return None
     if call is not None:
-        parts += _instances(a, call)
+        parts += _arithmetic(a, call) + _instances(a, call)
     return "\n\n".join(parts), where
+
+
+def _arithmetic(a: Analysis, call: ast.Call) -> list[str]:
+    """`cnnc explain`'s figures for the first layer this call made (the formulas behind the table)."""
+    from .explain import explain_layer
+
+    if call.name not in OPS:
+        return []
+    for graph in a.graphs.values():
+        for path, data in graph.nodes(data=True):
+            if _same(data["span"], call):
+                return [f"```text\n{explain_layer(graph, path).rstrip()}\n```"]
+    return []
 
 
 def _all_calls(a: Analysis):
@@ -303,10 +316,17 @@ def symbols(a: Analysis) -> list[Symbol]:
         children = []
         for node in walk(definition.body):
             if isinstance(node, (ast.Statement, ast.Branch)) and node.label is not None:
-                start = Place(a.path, node.span.line, node.span.column, node.span.line,
-                              node.span.column + len(node.label))
+                label = node.label
+                if isinstance(label, ast.Label):  # quoted or computed: named by its source text
+                    span = label.span
+                    start = Place(a.path, span.line, span.column, span.end_line, span.end_column)
+                    label = span.source.line(span.line)[span.column - 1:span.end_column - 1] \
+                        if span.line == span.end_line else "(label)"
+                else:
+                    start = Place(a.path, node.span.line, node.span.column, node.span.line,
+                                  node.span.column + len(label))
                 detail = node.item.name if isinstance(node.item, ast.Call) else type(node.item).__name__.lower()
-                children.append(Symbol(node.label, "layer", detail, _place(node.span, a.path), start, []))
+                children.append(Symbol(label, "layer", detail, _place(node.span, a.path), start, []))
         detail = signature(definition.name, a) if kind == "block" else "network"
         out.append(Symbol(definition.name, kind, detail, _place(definition.span, a.path),
                           _place(definition.name_span, a.path), children))

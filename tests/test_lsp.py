@@ -108,6 +108,7 @@ async def test_hover_on_layers_block_instances_blocks_and_ops(client: LanguageCl
     assert hover.contents.value.endswith("| path | output | params | MACs | RF |\n|---|---|---|---|---|\n"
                                          "| `fc` | [N, 1000] | 2,049,000 | 2,048,000 | 619 |")
     assert hover.contents.value.startswith("```cnn\nlinear(out, bias=true)\n```\n")
+    assert "  params    (2,048 + 1)·1,000 = 2,049,000\n  MACs      2,048·1,000 = 2,048,000\n" in hover.contents.value
     layer1 = next(i for i, row in enumerate(lines) if row.strip().startswith("layer1:"))
     hover = await client.text_document_hover_async(t.HoverParams(**at(uri, layer1, 13)))
     assert "```cnn\nblock Stage(width, blocks, stride = 2)\n```\nused 4 times in this file" in hover.contents.value
