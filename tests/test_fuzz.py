@@ -69,7 +69,7 @@ def test_mutated_zoo_and_examples(tmp_path, text):
 @given(programs())
 def test_generated_programs(tmp_path, text):
     path, text = write_case(tmp_path, text)
-    check_file(path, text)
+    check_file(path, text, execute=True)
 
 
 def test_a_set_value_bomb_in_a_real_process(tmp_path):
