@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnnc.dsl import ast
+from cnnc.dsl.ast import walk
 from cnnc.dsl.diagnostics import CnnError, ParseError, Source, Span, Warning_
 
 MAX_PROBLEMS = 100
@@ -165,21 +166,6 @@ def _uses(definition, program) -> set[str]:
                     done.add(block.name)
                     todo.append(block)
     return names
-
-
-def walk(root):
-    """Every AST node (statements and expressions) under root, in source order."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        children = []
-        for value in vars(node).values():
-            if isinstance(value, (ast.Node, ast.Expr)):
-                children.append(value)
-            elif isinstance(value, tuple):
-                children.extend(v for v in value if isinstance(v, (ast.Node, ast.Expr)))
-        stack.extend(reversed(children))
 
 
 def _add(result: Analysis, error: CnnError | Warning_, path: str, fallback: Span | None = None) -> None:

@@ -231,3 +231,18 @@ class Module(Node):
     imports: tuple[Import, ...]
     blocks: tuple[BlockDef, ...]
     networks: tuple[NetworkDef, ...]
+
+
+def walk(root):
+    """Every AST node (statements and expressions) under `root`, in source order, without recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = []
+        for value in vars(node).values():
+            if isinstance(value, (Node, Expr)):
+                children.append(value)
+            elif isinstance(value, tuple):
+                children.extend(v for v in value if isinstance(v, (Node, Expr)))
+        stack.extend(reversed(children))

@@ -118,7 +118,7 @@ def constant_conditions(program, network: ast.NetworkDef, budget: Budget) -> lis
     """`if`s in the main file (its network and its blocks) whose condition is a constant."""
     warnings = []
     for definition in (*program.main.blocks, network):
-        for node in _walk(definition.body):
+        for node in ast.walk(definition.body):
             if isinstance(node, ast.If) and _is_constant(node.condition):
                 warning = _constant_warning(node, budget)
                 if warning is not None:
@@ -126,25 +126,10 @@ def constant_conditions(program, network: ast.NetworkDef, budget: Budget) -> lis
     return warnings
 
 
-def _walk(root):
-    """Every AST node under `root`, in source order, without recursion."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        children = []
-        for value in vars(node).values():
-            if isinstance(value, (ast.Node, ast.Expr)):
-                children.append(value)
-            elif isinstance(value, tuple):
-                children.extend(v for v in value if isinstance(v, (ast.Node, ast.Expr)))
-        stack.extend(reversed(children))
-
-
 def _is_constant(expr) -> bool:
     from .ops import WORDS
 
-    for node in _walk(expr):
+    for node in ast.walk(expr):
         if isinstance(node, ast.InAttr) or (isinstance(node, ast.Name) and node.name not in WORDS):
             return False
     return True
