@@ -12,14 +12,13 @@ import cnnc  # noqa: E402
 
 NETWORKS = ["resnet18", "resnet50", "vgg11", "vgg16"]
 # Every zoo file with a torchvision counterpart. Modules are built, and the init loop runs, in
-# torchvision's order, so the same seed draws the same weights, except the parameters listed: a
-# layer whose rule differs from its class's is drawn by the loop and then again after it (where
-# torchvision draws once), so it and any parameter drawn after it are compared statistically.
+# torchvision's order (a layer whose rule differs from its class's gets an `m is ...` branch inside
+# the loop, as torchvision's SqueezeNet and Inception write it), so the same seed draws the same
+# weights, bit for bit.
 EXACT = {"resnet18": (), "resnet50": (), "vgg11": (), "vgg16": (), "resnext50_32x4d": (),
          "mobilenet_v2": (), "mobilenet_v3_large": (), "efficientnet_b0": (), "regnet_y_400mf": (),
          "convnext_tiny": (), "shufflenet_v2_x1_0": (), "densenet121": (), "mnasnet1_0": (),
-         "squeezenet1_1": ("classifier.1.weight",),                        # final_conv: normal(0, 0.01)
-         "inception_v3": ("fc.weight",)}    # drawn after the loop, which gave it AuxLogits.fc's 0.001
+         "squeezenet1_1": (), "inception_v3": ()}
 TORCHVISION_ARGS = {"inception_v3": {"init_weights": True}, "googlenet": {"init_weights": True}}
 
 
