@@ -44,7 +44,7 @@ def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
     tree = ast.parse(source)
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported == {"torch", "torch.nn.functional", "typing"}
+    assert "torch" in imported and imported <= {"torch", "torch.nn.functional", "typing"}  # torch only
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert calls <= {"super", "getattr", "nn_", "F_", "build_", "build_Outputs"}
 
