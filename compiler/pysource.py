@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from . import names
-from .pycode import INDENT, format_line, literal, show
+from .pycode import INDENT, format_line, literal
 from .pyinit import init_lines
 from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, MERGES
@@ -105,13 +105,7 @@ class _File:
             except CannotExpress as problem:
                 if blind:
                     raise CannotExpress(blind) from None
-                new = {d for d in problem.deps if _local_key(d)} - frozen
-                if not new:
-                    if ALL in frozen:
-                        raise
-                    frozen.add(ALL)
-                else:
-                    frozen |= new
+                _fix_more(frozen, problem)
         raise AssertionError("translation did not settle")
 
     def _block_class(self, block, args, shape, path, blind, frozen) -> ClassResult:
@@ -211,13 +205,7 @@ class _File:
                 self.classes = self.classes[:mark[0]]
                 self.by_text, self.taken_classes, self.constants = mark[1], mark[2], mark[3]
                 self.runtime_used, self.global_names = mark[4], mark[5]
-                new = {d for d in problem.deps if _local_key(d)} - frozen
-                if not new:
-                    if ALL in frozen:
-                        raise
-                    frozen.add(ALL)
-                else:
-                    frozen |= new
+                _fix_more(frozen, problem)
         raise AssertionError("translation did not settle")
 
     def _network_class(self, net, values, frozen):
@@ -575,6 +563,18 @@ class _File:
         return [f"INPUTS = {{{shapes}}}  # per-sample input shapes, in forward's order", "", "",
                 "def build():", f'{INDENT}"""A freshly initialised {self.net_name}."""',
                 f"{INDENT}return {self.net_name}()"]
+
+
+def _fix_more(frozen: set, problem: CannotExpress) -> None:
+    """After a translation failed: fix the arguments the failing value read, or, when none is left
+    to fix, every argument; re-raise when even that was tried."""
+    new = {d for d in problem.deps if _local_key(d)} - frozen
+    if new:
+        frozen |= new
+    elif ALL in frozen:
+        raise problem
+    else:
+        frozen.add(ALL)
 
 
 def _local_key(dep) -> bool:
