@@ -14,8 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from cnnc.dsl import ast
-from cnnc.dsl.elaborate import Naming, _default, _Elaborator
-from cnnc.dsl.expressions import Env, evaluate
+from cnnc.dsl.elaborate import _default, _Elaborator
 from cnnc.dsl.ops import OPS, coerce
 from cnnc.dsl.ops_args import axes_of, with_axes
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .diagnostics import CnnError, Source
+from .diagnostics import CnnError
 from .syntax import parse, parser
 
 __all__ = ["format_source", "format_with_map", "FormatError"]
