@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from cnnc.dsl.expressions import show
+from cnnc.dsl.values import show
 
 from .diagram_labels import label
 from .state_dict import entries

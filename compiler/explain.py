@@ -19,7 +19,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from cnnc.dsl.diagnostics import CnnError, NameError_, closest
-from cnnc.dsl.expressions import show
+from cnnc.dsl.values import show
 from cnnc.dsl.ops import OPS, WORDS
 
 from .diagram_labels import label

@@ -14,7 +14,7 @@ from pathlib import Path
 import graphviz
 
 from cnnc.dsl.diagnostics import CnnError
-from cnnc.dsl.expressions import show
+from cnnc.dsl.values import show
 from cnnc.dsl.ops import OPS
 
 from . import diagram

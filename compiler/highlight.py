@@ -9,7 +9,8 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Whitespace
 
-from cnnc.dsl.ops import LAYER_OPS, WORDS
+from cnnc.dsl.ops import LAYER_OPS
+from cnnc.dsl.values import WORDS
 
 __all__ = ["CnnLexer"]
 

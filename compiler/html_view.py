@@ -14,7 +14,7 @@ import html
 import json
 from pathlib import Path
 
-from cnnc.dsl.expressions import show
+from cnnc.dsl.values import show
 from cnnc.dsl.ops import OPS
 
 from . import diagram

@@ -98,7 +98,7 @@ def units(graph, depth: int | None = None) -> list[dict]:
 
 
 def _instance_text(entry) -> str:
-    from cnnc.dsl.expressions import show
+    from cnnc.dsl.values import show
 
     return f"{entry.block}({', '.join(show(v, 20) for _, v in entry.args)})"
 

@@ -68,7 +68,7 @@ def parse_value(text: str, limits=None, origin: str = "<command line>"):
 
 def parse_shape(value, limits=None, origin: str = "input"):
     """`3x32x32`, `784`, a tuple, or a list -> a shape tuple; raises CnnError naming `origin`."""
-    from .expressions import show
+    from .values import show
 
     if isinstance(value, str):
         import re

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
-from .expressions import Budget, Env, evaluate, show
+from .expressions import Budget, Env, evaluate
 from .graph import LightGraph
 from .limits import Limits
 from .init import apply_inits, declare
 from .loader import Program
 from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
+from .values import show
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 from . import ast
 from .diagnostics import LimitError, NameError_, TypeError_, closest
 from .limits import Limits
-from .ops import WORDS
+from .values import WORDS, show, type_name
 
 
 class Budget:
@@ -40,50 +40,6 @@ class Env:
     variables: Mapping[str, object]
     in_shape: tuple[int, ...] | None  # the shape flowing into the statement, for `in.channels`
     budget: Budget = field(default_factory=Budget)  # share the build's budget; a fresh one is a fresh limit
-
-
-def show(value, limit: int = 120) -> str:
-    """A value as .cnn source writes it, cut short with `...` after about `limit` characters."""
-    out: list[str] = []
-    size, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, _Text):
-            text = str(item)
-        elif isinstance(item, tuple):
-            text = "["
-            stack.append(_Text("]"))
-            for position in range(min(len(item), limit) - 1, -1, -1):  # more would not be shown
-                stack.append(item[position])
-                if position:
-                    stack.append(_Text(", "))
-        else:
-            text = _show_atom(item)
-        out.append(text)
-        size += len(text)
-        if size > limit:
-            return "".join(out)[:limit] + "..."
-    return "".join(out)
-
-
-class _Text(str):
-    """Punctuation on show's work stack (a plain str there is a value)."""
-
-
-def _show_atom(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def type_name(value) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    return {int: "integer", float: "number", str: "string", tuple: "list"}.get(type(value), type(value).__name__)
 
 
 def _number(value) -> bool:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from . import ast
 from .diagnostics import CnnError, Note, Warning_
-from .expressions import Budget, Env, evaluate, show
+from .expressions import Budget, Env, evaluate
 from .ops import OPS
+from .values import WORDS, show
 
 def lint(graph, program, network: ast.NetworkDef, budget: Budget | None = None) -> list[Warning_]:
     """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"].
@@ -127,8 +128,6 @@ def constant_conditions(program, network: ast.NetworkDef, budget: Budget) -> lis
 
 
 def _is_constant(expr) -> bool:
-    from .ops import WORDS
-
     for node in ast.walk(expr):
         if isinstance(node, ast.InAttr) or (isinstance(node, ast.Name) and node.name not in WORDS):
             return False

@@ -17,6 +17,7 @@ from . import ops_labels as L
 from . import ops_rules as R
 from .ops_args import REQUIRED, ArgSpec, Dims, OpProblem, axes_of, channels_of, coerce  # noqa: F401
 from .ops_rules import Costs, Shape  # noqa: F401
+from .values import WORDS  # noqa: F401  (the bare words some arguments take)
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,6 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
           doc="multiplies branches element-wise, broadcasting a size of 1 (squeeze-and-excitation: "
               "mul {} | { ...gate Cx1x1 }); 0 MACs, as torchvision counts"),
 ]}
-
-# Bare words that some arguments accept as values: `pad=same`, `avgpool(global)`, `mode=bilinear`.
-WORDS = frozenset({"same", "valid", "tf_same", "global", "nearest", "bilinear", "row", "batch"})
 
 LAYER_OPS = frozenset(name for name, spec in OPS.items() if not spec.merge and name != "input")
 MERGE_OPS = tuple(name for name, spec in OPS.items() if spec.merge)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .values import show
+
 REQUIRED = object()
 
 
@@ -83,7 +85,6 @@ def fmt(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, tuple, list)):  # bounded: values may be huge or deeply nested
-        from .expressions import show
         return show(tuple(value) if isinstance(value, list) else value)
     return repr(value)
 
