@@ -85,3 +85,30 @@ def _path_or_text(source) -> tuple[str | None, str | None]:
     if "{" in text or "\n" in text:
         return None, text
     return os.fspath(source), None
+
+
+def _svg_view(graph):
+    """Jupyter's `_repr_svg_` of an analysed graph: its diagram (None without Graphviz's `dot`)."""
+    from .graphviz_backend import svg
+
+    return svg(graph)
+
+
+def _html_view(graph):
+    """Jupyter's `_repr_html_`: the summary table, one row per block instance past depth 1 (as
+    `cnnc summary --depth 1`)."""
+    from .summary import to_html
+
+    return to_html(graph, depth=1) if "totals" in graph.graph else None
+
+
+def _register_views() -> None:
+    """The graphs the language half returns (`cnnc.dsl.build`, `cnnc.analyse`) show in Jupyter as
+    drawn here; `cnnc.dsl` is a subpackage of `cnnc`, so this runs before any graph exists."""
+    from cnnc.dsl import graph
+
+    graph.VIEWS.update(svg=_svg_view, html=_html_view)
+
+
+_register_views()
+

@@ -97,6 +97,12 @@ class LightGraph:
         return graph
 
 
+# What Jupyter shows for the analysed graph (its diagram, its summary table) is drawn by the
+# compiler half, which registers those views here when `cnnc` is imported (cnnc/__init__.py):
+# "svg" and "html", each a function of the graph that returns the text or None. dsl imports
+# nothing from the compiler.
+VIEWS: dict = {}
+
 _IR_CLASS = None
 
 
@@ -109,15 +115,12 @@ def _ir_class():
             """The analysed IR: a networkx.DiGraph that Jupyter displays as its diagram."""
 
             def _repr_svg_(self):
-                from cnnc.graphviz_backend import svg
-
-                return svg(self)  # None without Graphviz's `dot`: Jupyter then shows the text repr
+                view = VIEWS.get("svg")
+                return view(self) if view else None  # None: Jupyter then shows the text repr
 
             def _repr_html_(self):
-                """The summary table, one row per block instance past depth 1 (as `cnnc summary --depth 1`)."""
-                from cnnc.summary import to_html
-
-                return to_html(self, depth=1) if "totals" in self.graph else None
+                view = VIEWS.get("html")
+                return view(self) if view else None
 
             def __repr__(self) -> str:
                 return describe(self)
