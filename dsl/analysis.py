@@ -1,7 +1,8 @@
 """The analysis pass: parameters, MACs, activation sizes and receptive fields, without torch.
 
 Shapes are already on the nodes (elaboration needs them for `in.channels`); this pass annotates
-each node with `params`, `trainable`, `buffers`, `macs`, `rf` and `jump`, and the graph with `totals`.
+each node's `meta` with `params`, `trainable`, `buffers`, `macs`, `rf` and `jump` (read back as
+`node["params"]`...), and the graph with `totals`.
 A node whose `frozen` attribute is set (`trainable=false` on the layer or on an enclosing block
 instance) has no trainable parameters: the generated module calls `requires_grad_(False)` on it.
 """
@@ -25,17 +26,18 @@ def analyse(graph, limits: Limits | None = None):
     nodes = graph.nodes
     held = 0
     for node, data in nodes(data=True):
-        sources = [nodes[s] for s in _sources(graph, node)]
-        in_shapes = [source["shape"] for source in sources]
-        spec = OPS[data["op"]]
-        costs = spec.costs(data["args"], in_shapes, data["shape"])
-        frozen = data.get("frozen")
+        sources = [nodes[s] for s in data.inputs]
+        in_shapes = [source.shape for source in sources]
+        spec = OPS[data.op]
+        costs = spec.costs(data.args, in_shapes, data.shape)
+        meta = data.meta
+        frozen = meta.get("frozen")
         if frozen == "layer" and not costs.params:
-            raise TypeError_(f"{data['op']} `{node}` has no parameters to freeze", data["span"],
+            raise TypeError_(f"{data.op} `{node}` has no parameters to freeze", data.span,
                              hint="`trainable=false` applies to layers with weights (conv, linear, batchnorm, ...)")
-        data.update(params=costs.params, trainable=0 if frozen else costs.trainable, buffers=costs.buffers,
+        meta.update(params=costs.params, trainable=0 if frozen else costs.trainable, buffers=costs.buffers,
                     macs=costs.macs)
-        data["rf"], data["jump"] = _receptive(data, sources, in_shapes)
+        meta["rf"], meta["jump"] = _receptive(data, sources, in_shapes)
         held += costs.params + costs.buffers
         if held > max_params:
             _too_many_parameters(graph, node, max_params)
@@ -47,7 +49,7 @@ def _too_many_parameters(graph, node, max_params: int):
     data = graph.nodes[node]
     everything = 0
     for n, d in graph.nodes(data=True):
-        costs = OPS[d["op"]].costs(d["args"], [graph.nodes[s]["shape"] for s in _sources(graph, n)], d["shape"])
+        costs = OPS[d.op].costs(d.args, [graph.nodes[s].shape for s in d.inputs], d.shape)
         everything += costs.params + costs.buffers
     raise LimitError(
         f"the network holds {everything:,} parameters and buffers ({_bytes(4 * everything)} as float32), "
@@ -63,27 +65,20 @@ def _bytes(n: int) -> str:
     return f"{n} bytes"
 
 
-def _sources(graph, node) -> list:
-    edges = list(graph.in_edges(node, data="port"))
-    if len(edges) > 1:
-        edges.sort(key=lambda e: e[2])
-    return [source for source, _, _ in edges]
-
-
-def _receptive(data: dict, sources: list, in_shapes: list):
+def _receptive(data, sources: list, in_shapes: list):
     """Receptive field (pixels of the input seen by one output pixel) and effective stride, per axis.
-    `sources` are the data of the input nodes, in port order. Jumps are integers until an upsampling
+    `sources` are the input nodes, in port order. Jumps are integers until an upsampling
     or an adaptive pool makes one fractional (Fraction arithmetic costs ~20x integer arithmetic)."""
     if not sources:
         return (1, 1), (1, 1)
     if len(sources) == 1:
-        rf, jump = sources[0]["rf"], sources[0]["jump"]
+        rf, jump = sources[0].meta["rf"], sources[0].meta["jump"]
     else:
-        rf = tuple(max(s["rf"][i] for s in sources) for i in range(2))
+        rf = tuple(max(s.meta["rf"][i] for s in sources) for i in range(2))
         # a broadcast branch (mul's Cx1x1 gate) does not set the spacing of the output's pixels
-        full = [s for s, shape in zip(sources, in_shapes) if tuple(shape) == tuple(data["shape"])] or sources
-        jump = tuple(max(s["jump"][i] for s in full) for i in range(2))
-    window = OPS[data["op"]].window(data["args"], in_shapes)
+        full = [s for s, shape in zip(sources, in_shapes) if tuple(shape) == tuple(data.shape)] or sources
+        jump = tuple(max(s.meta["jump"][i] for s in full) for i in range(2))
+    window = OPS[data.op].window(data.args, in_shapes)
     if window is None:
         return rf, jump
     if window == "all":
@@ -126,14 +121,15 @@ def totals(graph) -> dict:
     main = graph.graph["outputs"]["output"]
     main_nodes = ancestors(graph, main) | {main}
     nodes = graph.nodes
+    metas = [d.meta for _, d in nodes(data=True)]
     return {
-        "params": sum(d["params"] for _, d in nodes(data=True)),
-        "trainable_params": sum(d["trainable"] for _, d in nodes(data=True)),
-        "buffers": sum(d["buffers"] for _, d in nodes(data=True)),
-        "macs": sum(nodes[n]["macs"] for n in main_nodes),
-        "activation_bytes": 4 * sum(numel(d["shape"]) for _, d in nodes(data=True) if d["op"] != "input"),
-        "main_params": sum(nodes[n]["params"] for n in main_nodes),
-        "all_macs": sum(d["macs"] for _, d in nodes(data=True)),
+        "params": sum(m["params"] for m in metas),
+        "trainable_params": sum(m["trainable"] for m in metas),
+        "buffers": sum(m["buffers"] for m in metas),
+        "macs": sum(nodes[n].meta["macs"] for n in main_nodes),
+        "activation_bytes": 4 * sum(numel(d.shape) for _, d in nodes(data=True) if d.op != "input"),
+        "main_params": sum(nodes[n].meta["params"] for n in main_nodes),
+        "all_macs": sum(m["macs"] for m in metas),
         "depth": depth(graph, main),
     }
 
@@ -145,7 +141,7 @@ def depth(graph, main) -> int:
     nodes, longest = graph.nodes, {}
     for node, data in nodes(data=True):
         before = max((longest[s] for s in graph.predecessors(node)), default=0)
-        longest[node] = before + (OPS[data["op"]].family in WEIGHTED)
+        longest[node] = before + (OPS[data.op].family in WEIGHTED)
         if node == main:
             break
     return longest[main]

@@ -1,8 +1,10 @@
 """AST -> IR: resolve names, evaluate expressions, expand blocks, repeats, loops and conditions.
 
-The IR is a directed graph (dsl.graph.LightGraph, converted to networkx.DiGraph) whose node ids are layer paths (`layer1.0.conv1`). Each node's output
-shape is computed as it is created, because conditions may ask about the incoming shape
-(`in.channels`). Costs and receptive fields are added later by `analysis`.
+The IR (dsl/ir.py) is a directed graph (dsl.graph.LightGraph, converted to networkx.DiGraph) of
+typed nodes whose ids are layer paths (`layer1.0.conv1`), and the module tree, recorded here as
+items open naming scopes (`graph.graph["tree"]`). Each node's output shape is computed as it is
+created, because conditions may ask about the incoming shape (`in.channels`). Costs and receptive
+fields are added later by `analysis`.
 
 Paths: a labelled item is named by its label; an unlabelled one by its position in the nearest
 naming scope, like nn.Sequential. Block instances and labelled compound items open a naming scope;
@@ -11,30 +13,21 @@ are numbered in the enclosing scope (`repeat 2 { Bottleneck(64) }` gives `layer1
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
 from dataclasses import dataclass, field
 
 from . import ast
+from .arguments import default as _default  # noqa: F401  (code generation imports it from here)
+from .arguments import layer_args, match, take_trainable
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
 from .expressions import Budget, Env, evaluate
 from .graph import LightGraph
+from .ir import Group, Instance, Node, TreeBuilder
 from .limits import Limits
 from .init import apply_inits, declare
 from .loader import Program
-from .ops import OPS, REQUIRED, LAYER_OPS, OpProblem, coerce
+from .ops import OPS, LAYER_OPS, OpProblem
 from .values import show
-
-
-@dataclass(frozen=True)
-class ScopeEntry:
-    """One enclosing block instance of a node: for diagram clusters and generated classes."""
-
-    block: str
-    path: str
-    args: tuple[tuple[str, object], ...]
-    span: Span
 
 
 class Naming:
@@ -74,7 +67,8 @@ class _Elaborator:
     def __init__(self, program: Program, limits: Limits, budget: Budget):
         self.program, self.limits, self.budget = program, limits, budget
         self.graph = LightGraph()
-        self.scope: list[ScopeEntry] = []
+        self.scope: list[Instance] = []  # the enclosing block instances, outermost first
+        self.tree: TreeBuilder | None = None
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
         self.steps = self.nesting = 0
@@ -105,6 +99,7 @@ class _Elaborator:
             else:
                 frame.variables[param.name] = evaluate(param.default, self._env(frame.variables, None))
         self.input_overrides = dict(input_overrides)
+        self.tree = TreeBuilder(net.name)
         flow = self.seq(net.body, None, Naming(""), frame)
         if not any(d["op"] == "input" for _, d in self.graph.nodes(data=True)):
             raise ShapeError(f"network {net.name} declares no input", net.name_span,
@@ -118,7 +113,7 @@ class _Elaborator:
         g.graph.update(name=net.name, source=self.program.main.span.source.path, params=dict(frame.variables),
                        inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
                        outputs={"output": flow, **self.outputs}, warnings=self.warnings,
-                       program=self.program, network_def=net)
+                       program=self.program, network_def=net, tree=self.tree.tree())
         return g
 
     # -- statements ----------------------------------------------------------------------
@@ -223,7 +218,8 @@ class _Elaborator:
             result = flow
         else:
             head = naming.child(decl.name)
-            result = self._owned(head.prefix, decl.span, lambda: self.seq(decl.body, flow, head, frame))
+            result = self._owned(Group(head.prefix, "output", decl.span),
+                                 lambda: self.seq(decl.body, flow, head, frame))
         self.outputs[name] = result
         return flow
 
@@ -239,17 +235,27 @@ class _Elaborator:
             return self.ref(item, frame)
         if label:
             inner = naming.child(label)
-            return self._owned(inner.prefix, item.span, lambda: self._compound(item, label, flow, naming, inner, frame))
+            return self._owned(Group(inner.prefix, _KINDS[type(item)], item.span),
+                               lambda: self._compound(item, label, flow, naming, inner, frame))
         return self._compound(item, label, flow, naming, naming, frame)
 
-    def _owned(self, path: str, span: Span, build):
-        """Build an item that opens the naming scope `path` (a labelled group, merge or side head, a
-        block instance). One path is one module: two items that both hold layers may not share it
-        (a block instance `x` and a group `x` in two branches would be one module with two meanings)."""
+    def _owned(self, group: Group, build):
+        """Build an item that opens the naming scope `group.path` (a labelled group, merge or side
+        head), recording it in the module tree. One path is one module: two items that both hold
+        layers may not share it (a block instance `x` and a group `x` in two branches would be one
+        module with two meanings)."""
         before = len(self.graph)
-        out = build()
-        self._claim_owner(path, span, before)
+        out = self._scoped(group, build)
+        self._claim_owner(group.path, group.span, before)
         return out
+
+    def _scoped(self, scope, build):
+        """Build an item inside `scope`, an entry of the module tree."""
+        self.tree.open(scope)
+        try:
+            return build()
+        finally:
+            self.tree.close(scope)
 
     def _claim_owner(self, path: str, span: Span, before: int) -> None:
         if len(self.graph) > before:
@@ -263,7 +269,10 @@ class _Elaborator:
         if isinstance(item, ast.Seq):
             return self.seq(item, flow, inner, frame)
         if isinstance(item, ast.Group):  # named by its position when unlabelled
-            return self.seq(item.body, flow, inner if label else naming.child(None), frame)
+            if label:
+                return self.seq(item.body, flow, inner, frame)
+            inner = naming.child(None)
+            return self._scoped(Group(inner.prefix, "group", item.span), lambda: self.seq(item.body, flow, inner, frame))
         if isinstance(item, ast.Merge):
             return self.merge(item, label, flow, naming, inner, frame)
         if isinstance(item, ast.Repeat):
@@ -375,75 +384,13 @@ class _Elaborator:
                              hint=f"did you mean `{suggestion}`?" if suggestion else
                              "see `cnnc ops` for the built-in layers")
         flow = self._need_flow(flow, call.span)
-        call, trainable = self._trainable(call, [a.name for a in OPS[call.name].args], frame, flow)
-        args = self._layer_args(call, frame, self._shape(flow))
+        in_shape = self._shape(flow)
+        call, trainable = take_trainable(call, [a.name for a in OPS[call.name].args], frame.variables, in_shape)
+        args = layer_args(call, self._env(frame.variables, in_shape))
         path = self._add(naming.next(label), call.name, args, [flow], call.span, call=call)
         if trainable is not None:
             self.graph.nodes[path]["frozen"] = None if trainable else "layer"
         return path
-
-    def _trainable(self, call: ast.Call, names: list[str], frame: Frame, flow):
-        """Take `trainable=true|false` off a call (any layer, any block instance that does not declare
-        a parameter of that name): the call without it, and its value (None when not given)."""
-        given = [a for a in call.args if a.name == "trainable"]
-        if not given or "trainable" in names:
-            return call, None
-        value = evaluate(given[0].value, Env(frame.variables, self._shape(flow)))
-        if not isinstance(value, bool):
-            raise TypeError_(f"trainable must be true or false, got {show(value)}", given[0].span)
-        return dataclasses.replace(call, args=tuple(a for a in call.args if a.name != "trainable")), value
-
-    def _layer_args(self, call: ast.Call, frame: Frame, in_shape) -> dict:
-        spec = OPS[call.name]
-        given = self._match(call, [a.name for a in spec.args], f"`{call.name}`", required={
-            a.name for a in spec.args if a.default is REQUIRED}, positional=spec.positional)
-        env = self._env(frame.variables, in_shape)
-        args = {}
-        for arg_spec in spec.args:
-            if arg_spec.name in given:
-                node = given[arg_spec.name]
-                try:
-                    args[arg_spec.name] = coerce(arg_spec.kind, evaluate(node.value, env), arg_spec.name)
-                except OpProblem as problem:
-                    raise TypeError_(f"{call.name}: {problem.message}", node.span, hint=problem.hint) from None
-            else:
-                args[arg_spec.name] = _default(arg_spec)
-        if spec.defaults is not None:
-            spec.defaults(args)
-        return args
-
-    def _match(self, call: ast.Call, names: list[str], what: str, required: set[str],
-               definition: Span | None = None, positional: int | None = None) -> dict[str, ast.Arg]:
-        """Map positional and keyword arguments to parameter names. An op takes its first
-        `positional` arguments by position (sizes: `conv(64, 3x3)`); tuning knobs only by name."""
-        notes = (Note("defined here", definition),) if definition else ()
-        given: dict[str, ast.Arg] = {}
-        for position, arg in enumerate(call.args):
-            if arg.name is None:
-                if given and any(a.name for a in call.args[:position]):
-                    raise TypeError_("a positional argument follows a keyword argument", arg.span)
-                if positional is not None and position >= positional and position < len(names):
-                    raise TypeError_(_positional_message(call.name, names, positional), arg.span,
-                                     hint=_positional_hint(call.name, names, position, positional))
-                if position >= len(names):
-                    raise TypeError_(f"{what} takes at most {len(names)} argument(s), got {len(call.args)}",
-                                     arg.span, hint=f"its parameters: {', '.join(names) or 'none'}", notes=notes)
-                name = names[position]
-            else:
-                name = arg.name
-                if name not in names:
-                    suggestion = closest(name, names)
-                    raise NameError_(f"{what} has no argument `{name}`", arg.span, notes=notes,
-                                     hint=f"did you mean `{suggestion}`?" if suggestion
-                                     else f"its arguments: {', '.join(names) or 'none'}")
-            if name in given:
-                raise TypeError_(f"argument `{name}` is given twice", arg.span)
-            given[name] = arg
-        missing = [n for n in names if n in required and n not in given]
-        if missing:
-            raise TypeError_(f"{what} needs argument `{missing[0]}`", call.span, notes=notes,
-                             hint=f"its parameters: {', '.join(names)}")
-        return given
 
     def instance(self, block: ast.BlockDef, call: ast.Call, label, flow, naming: Naming, frame: Frame):
         if len(self.scope) >= self.limits.max_depth:
@@ -455,8 +402,8 @@ class _Elaborator:
         self._step(call.span, cost=6)  # a block instance costs about six statements
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
-        call, trainable = self._trainable(call, names, frame, flow)
-        given = self._match(call, names, f"block {block.name}",
+        call, trainable = take_trainable(call, names, frame.variables, in_shape)
+        given = match(call, names, f"block {block.name}",
                             {p.name for p in block.params if p.default is None}, block.name_span)
         caller_env = self._env(frame.variables, in_shape)
         variables: dict = {}
@@ -466,7 +413,9 @@ class _Elaborator:
             else:
                 variables[param.name] = evaluate(param.default, self._env(variables, in_shape))
         path = naming.next(label)
-        self.scope.append(ScopeEntry(block.name, path, tuple(variables.items()), call.span))
+        entry = Instance(path, block.name, tuple(variables.items()), call.span)
+        self.scope.append(entry)
+        self.tree.open(entry)
         if trainable is not None:
             self.frozen.append(not trainable)
         inner = Frame(variables)
@@ -479,10 +428,15 @@ class _Elaborator:
             raise
         finally:
             self.scope.pop()
+            self.tree.close(entry)
             if trainable is not None:
                 self.frozen.pop()
         self._claim_owner(path, call.span, before)
         return out
+
+    # code generation calls `_Elaborator._match(None, ...)`: the matching itself is arguments.match
+    def _match(self, call: ast.Call, names: list[str], what: str, required: set[str], definition=None, positional=None):
+        return match(call, names, what, required, definition, positional)
 
     # -- graph building ------------------------------------------------------------------
     def _add(self, path: str, op: str, args: dict, inputs: list, span: Span, shape=None,
@@ -499,15 +453,15 @@ class _Elaborator:
         if shape is None:
             shape = self._infer(path, op, args, inputs, span, call, branch_spans)
         self._check_size(shape, span)
-        self.graph.add_node(path, op=op, args=args, span=span, scope=tuple(self.scope), shape=shape)
+        node = Node(path, op, args, tuple(inputs), shape, span, tuple(self.scope))
         if self.frozen and self.frozen[-1]:
-            self.graph.nodes[path]["frozen"] = "block"
-        for port, source in enumerate(inputs):
-            self.graph.add_edge(source, path, port=port, shape=self.graph.nodes[source]["shape"])
+            node.meta["frozen"] = "block"
+        self.graph.add(node)
+        self.tree.add(path)
         return path
 
     def _infer(self, path, op, args, inputs, span, call, branch_spans):
-        shapes = [self.graph.nodes[s]["shape"] for s in inputs]
+        shapes = [self.graph.nodes[s].shape for s in inputs]
         try:
             return OPS[op].shape(args, shapes)
         except OpProblem as problem:
@@ -540,7 +494,7 @@ class _Elaborator:
             prefix = prefix[:prefix.rfind(".")]
             if prefix in groups:  # claimed, and so checked, with all of its own prefixes
                 break
-            if prefix in self.graph and not OPS[self.graph.nodes[prefix]["op"]].merge:
+            if prefix in self.graph and not OPS[self.graph.nodes[prefix].op].merge:
                 clash = prefix
             new.append(prefix)
         if clash is not None:
@@ -553,7 +507,7 @@ class _Elaborator:
             groups[prefix] = span
 
     def _shape(self, flow):
-        return None if flow is None else self.graph.nodes[flow]["shape"]
+        return None if flow is None else self.graph.nodes[flow].shape
 
     def _need_flow(self, flow, span: Span):
         if flow is None:
@@ -571,13 +525,8 @@ class _Elaborator:
                                               hint=f"refer to it with `@{name}`, or remove `-> {name}`"))
 
 
-@functools.lru_cache(maxsize=None)
-def _default(arg_spec) -> object:
-    """An argument's default in normalised form (defaults are constants: normalise each once)."""
-    return coerce(arg_spec.kind, arg_spec.default, arg_spec.name)
-
-
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_KINDS = {ast.Seq: "group", ast.Group: "group", ast.Merge: "merge", ast.Repeat: "repeat", ast.For: "for", ast.If: "if"}
 
 
 def _call_text(call: ast.Call) -> str:
@@ -585,20 +534,6 @@ def _call_text(call: ast.Call) -> str:
     if span.line == span.end_line:
         return span.source.line(span.line)[span.column - 1:span.end_column - 1]
     return f"{call.name}(...)"
-
-
-def _positional_message(op: str, names: list[str], positional: int) -> str:
-    if positional == 0:
-        return f"`{op}` takes no positional arguments"
-    return (f"`{op}` takes at most {positional} positional argument{'s' if positional > 1 else ''} "
-            f"({', '.join(names[:positional])})")
-
-
-def _positional_hint(op: str, names: list[str], position: int, positional: int) -> str:
-    name = names[position]
-    if OPS[op].family == "norm" and positional == 0:
-        return f"{op} takes its channels from its input; pass {name}=... by name"
-    return f"pass {name}=... by name"
 
 
 def _add_hint(shapes, inputs) -> str:

@@ -38,14 +38,23 @@ class LightGraph:
         self._succ: dict = {}
         self.nodes = _NodeView(self._node)
 
-    def add_node(self, node, **attrs) -> None:
-        self._node.setdefault(node, {}).update(attrs)
-        self._pred.setdefault(node, {})
-        self._succ.setdefault(node, {})
+    def add(self, node) -> None:
+        """Add a typed node (dsl.ir.Node) and the edges from its inputs, by port."""
+        path = node.path
+        self._node[path] = node
+        self._pred[path] = {}
+        self._succ[path] = {}
+        for port, source in enumerate(node.inputs):
+            self.add_edge(source, path, port=port, shape=self._node[source].shape)
 
     def add_edge(self, source, target, **attrs) -> None:
         self._succ[source].setdefault(target, {}).update(attrs)
         self._pred[target][source] = self._succ[source][target]
+
+    @property
+    def tree(self):
+        """The module tree (dsl.ir.Tree), as recorded by the elaborator."""
+        return self.graph["tree"]
 
     def in_edges(self, node, data=False):
         for source, attrs in self._pred[node].items():
@@ -92,7 +101,8 @@ class LightGraph:
         """The same graph as a networkx.DiGraph (shown as a diagram in Jupyter)."""
         graph = _ir_class()()
         graph.graph.update(self.graph)
-        graph.add_nodes_from(self._node.items())
+        graph.add_nodes_from(self._node)
+        graph._node.update(self._node)  # the same typed nodes (networkx would copy them into dicts)
         graph.add_edges_from(self.edges(data=True))
         return graph
 
@@ -124,6 +134,11 @@ def _ir_class():
 
             def __repr__(self) -> str:
                 return describe(self)
+
+            @property
+            def tree(self):
+                """The module tree (dsl.ir.Tree), as recorded by the elaborator."""
+                return self.graph["tree"]
 
         _IR_CLASS = IRGraph
     return _IR_CLASS

@@ -4,7 +4,9 @@ import ast
 import subprocess
 import sys
 
-from conftest import ROOT
+import pytest
+
+from conftest import ARCHS, EXAMPLES, ROOT
 
 from cnnc import dsl
 
@@ -56,3 +58,92 @@ def test_jupyter_views_come_from_the_compiler():
     assert html == to_html(graph, depth=1) and "<td>conv1</td>" in html
     from cnnc.dsl.graph import VIEWS
     assert set(VIEWS) == {"svg", "html"} and all(view.__module__ == "cnnc" for view in VIEWS.values())
+
+
+SAMPLE = """
+block Unit(c) {
+    conv(c, 3x3, pad=1)
+    relu
+    skip: if c > 100 { conv(c, 1x1) }
+}
+network N {
+    input 3x16x16
+    stem: { conv(8, 3x3, pad=1); batchnorm }
+    repeat 2 { Unit(8) }
+    m: add { Unit(8) } | {}
+    group { conv(8, 1x1); group { relu } }
+    output aux { avgpool(global); flatten; fc: linear(10) }
+    avgpool(global)
+}
+"""
+
+
+def _kinds(scope) -> list:
+    return [(type(e).__name__, e.path) for e in scope.children]
+
+
+def test_the_tree_is_recorded_as_the_source_nests():
+    graph = dsl.build(text=SAMPLE, networkx=False)
+    tree = graph.tree
+    assert tree is graph.graph["tree"]
+    assert tree.root.name == "N"
+    assert _kinds(tree.root) == [("Layer", "input"), ("Group", "stem"), ("Instance", "1"), ("Instance", "2"),
+                                 ("Group", "m"), ("Group", "4"), ("Group", "aux"), ("Layer", "6")]
+    m = tree.find("m")
+    assert (m.kind, _kinds(m)) == ("merge", [("Instance", "m.0"), ("Layer", "m")])
+    assert tree.layer("m").part == "" and tree.layer("m").parent is m
+    unit = tree.find("m.0")
+    assert (unit.block, unit.args, unit.span.line) == ("Unit", (("c", 8),), 11)
+    assert _kinds(unit) == [("Layer", "m.0.0"), ("Layer", "m.0.1")]  # `skip` holds no layer: not kept
+    assert tree.find("m.0.skip") is None and tree.find("nothing") is None and tree.find("") is tree.root
+    assert [e.path for e in tree.find("4").walk()] == ["4.0", "4.1", "4.1.0"]
+    assert tree.find("4").kind == "group" and tree.find("aux").kind == "output"
+    assert tree.find("stem").kind == "group" and tree.find("stem").part == "stem"
+    assert tree.parent("m.0.1") is unit and tree.parent("m") is tree.root and tree.parent("m.0") is m
+    assert tree.instance_of("m.0.1") is unit and tree.instance_of("m") is None and tree.instance_of("4.1.0") is None
+    assert [s.path for s in tree.layer("m.0.1").ancestors()] == ["m.0", "m", ""]
+    assert [i.path for i in tree.instances()] == ["1", "2", "m.0"]
+    assert tree.find("m").layers() == ["m.0.0", "m.0.1", "m"]
+    assert graph.nodes["m.0.1"].scope == (unit,)  # a node's scope: the same instance entries
+
+
+def test_nodes_are_typed_and_still_read_as_mappings():
+    graph = dsl.build(text=SAMPLE)  # the public networkx graph holds the same typed nodes
+    node = graph.nodes["m"]
+    assert (node.path, node.op, node.inputs, node.shape) == ("m", "add", ("m.0.1", "2.1"), (8, 16, 16))
+    assert node["op"] == "add" and node["shape"] == node.shape and node["params"] == node.meta["params"] == 0
+    assert [graph.nodes[s].path for s, _, _ in sorted(graph.in_edges("m", data="port"), key=lambda e: e[2])] == \
+        list(node.inputs)
+    assert node.get("frozen") is None and "rf" in node and "frozen" not in node and "scope" in node
+    node["note"] = "mine"
+    assert node.meta["note"] == "mine" and dict(node)["note"] == "mine"
+    assert set(node) == {"path", "op", "args", "inputs", "shape", "span", "scope", *node.meta}
+    with pytest.raises(KeyError):
+        del node["shape"]
+
+
+def _trees():
+    for path in [*ARCHS, *EXAMPLES, *sorted((ROOT / "tests" / "cases").glob("*.cnn"))]:
+        try:
+            yield path, dsl.build(str(path), networkx=False)
+        except dsl.CnnError:
+            continue  # a case that shows an error
+
+
+def test_the_tree_agrees_with_every_path():
+    """Every shipped network and example: the recorded tree is exactly what the dotted paths imply
+    (paths are derived from the tree, and each prefix names one kept entry)."""
+    checked = 0
+    for path, graph in _trees():
+        tree, nodes = graph.tree, list(graph.nodes)
+        assert tree.root.layers() == nodes, path  # depth first in source order is creation order
+        for node in nodes:
+            parts = node.split(".")
+            chain = [s.path for s in reversed(tree.layer(node).ancestors())]
+            prefixes = ["", *(".".join(parts[:k]) for k in range(1, len(parts)))]
+            assert chain in (prefixes, prefixes + [node]), (path, node, chain)  # + a labelled merge's group
+            assert graph.nodes[node].scope == tuple(s for s in reversed(tree.layer(node).ancestors())
+                                                    if s.__class__.__name__ == "Instance")
+        assert tree.paths() == {".".join(n.split(".")[:k]) for n in nodes for k in range(1, n.count(".") + 2)}
+        checked += 1
+    assert checked > 30
