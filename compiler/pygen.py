@@ -19,6 +19,7 @@ from cnnc.dsl.ops import OPS, coerce
 from cnnc.dsl.ops_args import axes_of, with_axes
 
 from . import names
+from .pybranch import module_if
 from .pycode import show
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS, Code
 from .pyvalues import BLIND, CannotExpress, V, opaque, plain, product, substitute, names_in, total, translate
@@ -67,6 +68,7 @@ class Stmt:
         self.kind, self.ins, self.outs, self.span = kind, ins, outs, span
         self.info = info
         self.training = False
+        self.guard = ()  # ((if id, branch index), ...) from the outermost `if` in (pybranch)
 
 
 class Ctx:
@@ -104,6 +106,8 @@ class Walk:
         self.dicts: set = set()
         self.carry_vars: set = set()
         self.reusable = None  # the input's channel parameter, in a Sequential block (make_layers style)
+        self.flags: list = []       # conditions stored on the module (pybranch.Flag)
+        self.branchings: list = []  # the `if`s of forward (pybranch.Branching), by id
 
     def is_dict(self, target) -> bool:
         return target in self.dicts
@@ -584,7 +588,7 @@ class Walk:
             taken = self.pick(cond, v, frame, flow.shape)
             return flow if taken is None else self.seq(taken, flow, naming, frame, ctx)
         if ctx.kind != "seq":
-            raise CannotExpress(v.deps)
+            return module_if(self, cond, v, flow, naming, frame, ctx)
         return self.carrying(lambda carried, var: self._condition(cond, v, carried, var, naming, frame, ctx),
                              flow, naming, frame)
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from . import names
 from .pycode import INDENT, format_line, literal
+from .pybranch import name_flags
+from .pyforward import ForwardPrinter
 from .pyinit import init_lines
 from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
-from .pyops import FRESH_PRODUCERS, INPLACE_OPS, MERGES
 from .pyvalues import BLIND, CannotExpress, V, translate
 from .runtime_source import runtime_sources
 
@@ -61,7 +62,7 @@ def _clean(text) -> str:
     return "".join(c if c.isprintable() else "?" for c in str(text)).replace('"""', "'''").replace("\\", "/")
 
 
-class _File:
+class _File(ForwardPrinter):
     def __init__(self, graph, line_comments):
         self.g = graph
         self.line_comments = line_comments
@@ -234,6 +235,7 @@ class _File:
     # -- printing --------------------------------------------------------------------------------
     def render(self, w, name, sig, sequential, out, definition, network) -> list:
         """The lines of one class: (text, span) pairs."""
+        name_flags(w)
         lines = []
         base = "nn.Sequential" if sequential else "nn.Module"
         lines.append((f"class {name}({base}):", definition.span))
@@ -321,165 +323,6 @@ class _File:
         if ctor[0] == "seqinline":
             return f"nn.Sequential({', '.join(self.ctor(w, c) for c in ctor[1])})"
         raise AssertionError(ctor[0])
-
-    # -- forward -----------------------------------------------------------------------------------
-    def forward(self, w, out, network) -> list:
-        stmts = w.stmts
-        producer = {}
-        for s in stmts:
-            for o in s.outs:
-                producer[o] = s
-        main = out.vid if out is not None else None
-        returns = [main] + [v for _, v, _ in w.exports]
-        # dead code: statements whose values nothing reads are not run (their modules still exist)
-        needed_main = self.closure([main], stmts, producer)
-        needed = self.closure(returns, stmts, producer)
-        live = [s for s in stmts if id(s) in needed]
-        for s in live:
-            s.training = id(s) not in needed_main
-        uses: dict = {}
-        for s in live:
-            for v in dict.fromkeys(s.ins):
-                uses[v] = uses.get(v, 0) + 1
-        returned = set(returns)
-        w.inplace = {}
-        for s in live:
-            op = s.info.get("op")
-            if s.kind == "call" and op in INPLACE_OPS and len(s.ins) == 1:
-                source = producer.get(s.ins[0])
-                fresh = source is not None and source.info.get("op") in FRESH_PRODUCERS and source.kind != "optional"
-                if fresh and uses[s.ins[0]] == 1 and s.ins[0] not in returned:
-                    if s.info.get("ctor") is not None:
-                        w.inplace[id(s.info["ctor"])] = True
-                    s.info["inplace"] = True
-        # shared stateless modules: one attribute per distinct constructor
-        w.shared_at, w.shared_done = {}, set()
-        shared_names = {}
-        for s in live:
-            if s.kind == "call" and s.info["access"][0] == "shared":
-                ctor = s.info["access"][1]
-                code = w.build(ctor, s.info.get("inplace", False))
-                if code not in shared_names:
-                    attr = names.local(ctor[1], set(w.attrs) | set(shared_names.values()) | names.MODULE_ATTRS)
-                    shared_names[code] = attr
-                w.shared_at[id(ctor)] = (shared_names[code], code)
-                s.info["text"] = f"self.{shared_names[code]}"
-        # variables
-        taken = set(self.global_names) | {"self"}
-        var: dict = {}
-        remaining = dict(uses)
-        for v in returned:
-            remaining[v] = remaining.get(v, 0) + 1
-        args = []
-        for name, vid in w.inputs:
-            base = "x" if (not network or name == "input") else name
-            pyname = names.local(base, taken)
-            taken.add(pyname)
-            var[vid] = pyname
-            args.append(pyname)
-        lines = [(t, None) for t in format_line(f"def forward(self{''.join(', ' + a for a in args)}):", 1)]
-        live_names = set(args)
-        pre = [v for v in returns[1:] if v in producer and producer[v].training and not network]
-        for v in dict.fromkeys(pre):
-            name = self.fresh_var("out", live_names, taken)
-            var[v] = name
-            lines.append((INDENT * 2 + f"{name} = None", None))
-        in_training = False
-        for s in live:
-            if s.training and not in_training:
-                lines.append((INDENT * 2 + "if self.training:", None))
-            in_training = s.training
-            depth = 3 if s.training else 2
-            ins = [var[v] for v in s.ins]
-            for v in dict.fromkeys(s.ins):
-                remaining[v] -= 1
-            dying = [var[v] for v in dict.fromkeys(s.ins) if remaining[v] == 0]
-            outs = []
-            for index, o in enumerate(s.outs):
-                if o in var:
-                    outs.append(var[o])
-                    continue
-                label = s.info.get("label") if s.info.get("op") in ("group", "block", None) else None
-                primary = args[0] if args else "x"
-                if index > 0:
-                    name = self.fresh_var(label or "out", live_names, taken)
-                elif s.kind == "merge":
-                    if self.in_place_add(s, producer, remaining, returned):
-                        name = ins[0]
-                    elif primary not in live_names or primary in dying:
-                        name = primary
-                    else:
-                        name = self.fresh_var("out", live_names, taken)
-                elif label and s.kind == "call" and uses.get(s.ins[0], 0) > 1 if s.ins else False:
-                    name = self.fresh_var(label, live_names, taken)
-                elif dying and var[s.ins[0]] in dying and not s.training:
-                    name = var[s.ins[0]]
-                else:
-                    name = self.fresh_var(label or "out", live_names, taken)
-                var[o] = name
-                live_names.add(name)
-                outs.append(name)
-            for text in self.stmt_text(w, s, ins, outs, producer, remaining, returned):
-                for line in format_line(text[1], depth + text[0]):
-                    lines.append((line, s.span))
-            for v in dict.fromkeys(s.ins):
-                if remaining[v] == 0 and var[v] not in outs:
-                    live_names.discard(var[v])
-        lines += self.returns(w, var, returns, network)
-        return lines
-
-    def closure(self, targets, stmts, producer) -> set:
-        needed, stack = set(), [t for t in targets if t is not None]
-        while stack:
-            s = producer.get(stack.pop())
-            if s is None or id(s) in needed:
-                continue
-            needed.add(id(s))
-            stack.extend(s.ins)
-        return needed
-
-    def fresh_var(self, base, live, taken) -> str:
-        base = names.local(base or "out", taken)
-        name, n = base, 2
-        while name in live or name in taken and name != base:
-            name, n = f"{base}{n}", n + 1
-        return name
-
-    def stmt_text(self, w, s, ins, outs, producer, remaining, returned) -> list:
-        target = ", ".join(outs)
-        if s.kind == "merge":
-            if self.in_place_add(s, producer, remaining, returned) and outs[0] == ins[0]:
-                return [(0, f"{ins[0]} += {' + '.join(ins[1:])}")]
-            return [(0, f"{target} = {MERGES[s.info['op']](ins)}")]
-        if s.kind == "optional":
-            access = s.info["access"]
-            lines = [] if outs[0] == ins[0] else [(0, f"{outs[0]} = {ins[0]}")]
-            return lines + [(0, f"if {access} is not None:"), (1, f"{outs[0]} = {access}({ins[0]})")]
-        access = s.info["access"]
-        if access[0] == "apply":
-            return [(0, f"{target} = {access[1].format(x=ins[0])}")]
-        code = s.info.get("text") or access[1]
-        return [(0, f"{target} = {code}({', '.join(ins)})")]
-
-    def in_place_add(self, s, producer, remaining, returned) -> bool:
-        """`a += b` when `a` is a fresh tensor nothing else reads (torchvision's `out += identity`)."""
-        first = s.ins[0]
-        source = producer.get(first)
-        return (s.info["op"] == "add" and len(set(s.ins)) == len(s.ins) and source is not None
-                and source.info.get("op") in FRESH_PRODUCERS and source.kind != "optional"
-                and remaining.get(first, 0) == 0 and first not in returned)
-
-    def returns(self, w, var, returns, network) -> list:
-        main = var[returns[0]]
-        if not network:
-            values = [main] + [var[v] for v in returns[1:]]
-            return [(INDENT * 2 + f"return {', '.join(values)}", None)]
-        if len(returns) == 1:
-            return [(INDENT * 2 + f"return {main}", None)]
-        values = ", ".join(var[v] for v in returns)
-        lines = [(INDENT * 2 + "if self.training:", None)]
-        lines += [(t, None) for t in format_line(f"return {self.outputs_name}({values})", 3)]
-        return lines + [(INDENT * 2 + f"return {main}", None)]
 
     # -- the file ----------------------------------------------------------------------------------
     def source(self) -> tuple[str, dict]:

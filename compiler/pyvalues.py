@@ -48,12 +48,23 @@ class V:
             return self is other
         if self.const:
             return self.value == other
+        if isinstance(other, str) and _numeric(self.code):  # `(kernel - 1) // 2 == "same"`: never
+            return False
         raise CannotExpress(self.deps)
 
     __hash__ = object.__hash__
 
     def __repr__(self):
         return f"V({self.value!r}, {self.code!r}, {sorted(map(str, self.deps))})"
+
+
+_ARITHMETIC = {"-", "*", "//", "/", "%", "**"}
+
+
+def _numeric(tree) -> bool:
+    """Code that can only give a number (never a word such as `same`)."""
+    return tree is not None and (tree[0] == "b" and tree[1] in _ARITHMETIC or tree[0] == "u" and tree[1] == "-"
+                                 or tree[0] == "l" and isinstance(tree[1], (int, float)))
 
 
 def plain(v):

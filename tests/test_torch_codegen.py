@@ -41,7 +41,6 @@ def generated(tmp_path_factory):
 # Known gaps of the printer, each an expected failure until fixed (strict: a fix must remove it here).
 RUFF_GAPS = {
     "densenet121": "a long channel expression is wrapped differently from ruff format",
-    "shufflenet_v2_x1_0": "an unused loop-carried channel count is assigned (F841)",
 }
 
 
@@ -61,9 +60,6 @@ def _classes(source: str) -> list[ast.ClassDef]:
     return [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
 
 
-# An `if` whose branches hold different merges (MobileNetV2's and MnasNet's residual only where the
-# shapes allow it) is not yet translated: those blocks get one class per instance.
-UNLABELLED_IF_WITH_MERGE = {"mobilenet_v2", "mnasnet1_0"}
 # Blocks whose instances the translator could not yet share one class for (their arguments fixed per
 # instance by the fallback): expected failures, listed so that a fix shows.
 NOT_YET_SHARED = {"convnext_tiny", "densenet121", "efficientnet_b0", "mobilenet_v3_large", "regnet_y_400mf",
@@ -71,8 +67,7 @@ NOT_YET_SHARED = {"convnext_tiny", "densenet121", "efficientnet_b0", "mobilenet_
 
 
 @pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="if with a merge")) if p.stem in UNLABELLED_IF_WITH_MERGE
-    else pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet one class per block"))
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet one class per block"))
     if p.stem in NOT_YET_SHARED else p
     for p in SOURCES if p.parent.name == "archs"], ids=lambda p: p.stem)
 def test_one_class_per_block_definition(path):
