@@ -30,7 +30,8 @@ _KEEP_SPATIAL = {"activation", "norm", "dropout"}
 _STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
 _STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
 BARE_PARAMETERS = {"scale"}  # ops whose torch side is an nn.Parameter applied in forward (pyops `apply`)
-BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs", "str": "str", "int": "int"}
+BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs", "str": "str", "int": "int",
+            "floor": "math.floor", "ceil": "math.ceil"}
 
 
 def _bare_parameter_in_group(call, path, naming):
@@ -336,10 +337,15 @@ class Walk:
         _, op, args, ins, out = ctor
         layer = LAYERS[op]({k: plain(v) for k, v in args.items()}, [_plain_shape(shape) for shape in ins],
                            _plain_shape(out), inplace)
-        if layer.apply:  # a bare parameter's tensor is written as one expression: from the values
-            layer = LAYERS[op]({k: _value(v) for k, v in args.items()},
-                               [with_axes(tuple(_value(s) for s in shape), axes_of(shape)) for shape in ins],
-                               with_axes(tuple(_value(s) for s in out), axes_of(out)), inplace)
+        if layer.apply:  # a bare parameter's tensor is written as one expression: values as code
+            def code(v):
+                if not isinstance(v, V):
+                    return v
+                return v.value if v.const else _Written(self, v)
+
+            layer = LAYERS[op]({k: code(v) for k, v in args.items()},
+                               [with_axes(tuple(code(s) for s in shape), axes_of(shape)) for shape in ins],
+                               with_axes(tuple(code(s) for s in out), axes_of(out)), inplace)
         if layer.ctor in self.gen.runtime_names:
             self.gen.runtime_used.add(layer.ctor)
         codes = []
@@ -371,6 +377,11 @@ class Walk:
         sources = [a for a in args.values() if isinstance(a, V)]
         if op == "flatten":
             out = (product(list(shape)),)
+        elif op == "permute" and not isinstance(args["dims"], V):  # torch's dims, batch first
+            out = tuple(shape[d - 1] for d in args["dims"][1:])
+        elif op == "linear" and len(shape) > 1 and axes_of(shape).endswith("C"):  # a channels-last tensor
+            c = args["out"] if isinstance(args["out"], V) else V(args["out"])
+            out = (*shape[:-1], c)
         elif "out" in args and op in ("conv", "deconv", "linear"):
             c = args["out"] if isinstance(args["out"], V) else V(args["out"])
             out = (c, *self.spatial(op, args, shape, sources, concrete))
@@ -762,6 +773,19 @@ class Walk:
                                   *out.shape[1:]), None)
         self.depth -= 1
         return self.joined(carried, var, [carried, *outs], result, deps)
+
+
+class _Written:
+    """A value in a bare parameter's constructor, written as its code only where the table prints it
+    (so the input's size is not made an argument when only its channels are read)."""
+
+    def __init__(self, walk, v):
+        self.walk, self.v = walk, v
+
+    def __repr__(self) -> str:
+        return self.walk.code(self.v)
+
+    __str__ = __repr__
 
 
 class _NeedCarry(Exception):

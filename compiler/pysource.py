@@ -22,7 +22,7 @@ from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
 from .pyvalues import BLIND, CannotExpress, V, translate
 from .runtime_source import runtime_sources
 
-_IMPORTS = {"torch", "nn", "F", "OrderedDict", "NamedTuple", "INPUTS", "build", "float"}
+_IMPORTS = {"torch", "nn", "F", "OrderedDict", "NamedTuple", "INPUTS", "build", "float", "math"}
 _ATTEMPTS = 64
 
 
@@ -376,8 +376,13 @@ class _File(ForwardPrinter):
         text = "\n".join(t for part in parts[1:] for t, _ in part)
         lines = []
         code = re.sub(r'"""[^"]*"""|#[^\n]*', "", text)  # names used in code, not in docstrings or comments
+        standard = []
+        if re.search(r"(?<![\w.])math\.", code):
+            standard.append("import math")
         if re.search(r"\bNamedTuple\b", code):
-            lines += ["from typing import NamedTuple", ""]
+            standard.append("from typing import NamedTuple")
+        if standard:
+            lines += [*standard, ""]
         lines.append("import torch")
         if re.search(r"(?<![\w.])F\.", code):
             lines.append("import torch.nn.functional as F")

@@ -78,7 +78,7 @@ def opaque(value, *sources) -> V:
 
 
 _ATTRS = {"channels": 0, "c": 0, "h": 1, "height": 1, "w": 2, "width": 2}
-_FUNCS = {"range", "min", "max", "len", "abs", "str", "int"}
+_FUNCS = {"range", "min", "max", "len", "abs", "str", "int", "floor", "ceil"}
 
 
 def translate(expr: ast.Expr, env: dict, shape, blind: frozenset = frozenset(), names=None) -> V:
@@ -136,7 +136,7 @@ def _tree(expr, env, shape, blind, names) -> V:
     if isinstance(expr, ast.FuncCall):
         args = [_tree(a, env, shape, blind, names) for a in expr.args]
         name = names.get(expr.name, expr.name)
-        if expr.name not in _FUNCS:  # no Python spelling (str, floor, ceil): a value only when constant
+        if expr.name not in _FUNCS:  # no Python spelling: a value only when constant
             deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
             if not deps and all(a.value is not BLIND for a in args):
                 return _combine(expr, args, None, env, shape, blind)

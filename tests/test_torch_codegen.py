@@ -62,7 +62,7 @@ def _classes(source: str) -> list[ast.ClassDef]:
 
 # Blocks whose instances the translator could not yet share one class for (their arguments fixed per
 # instance by the fallback): expected failures, listed so that a fix shows.
-NOT_YET_SHARED = {"convnext_tiny", "densenet121", "efficientnet_b0", "mobilenet_v3_large", "regnet_y_400mf",
+NOT_YET_SHARED = {"densenet121", "regnet_y_400mf",
                   "shufflenet_v2_x1_0"}
 
 
