@@ -27,6 +27,7 @@ from __future__ import annotations
 import torch
 
 from cnnc.dsl.diagnostics import CnnError
+from cnnc.dsl.ir import Scope
 
 # Ops whose output a batchnorm can be folded into (their weight's output axis is known).
 FOLDABLE = frozenset({"conv", "deconv", "linear"})
@@ -178,14 +179,10 @@ class _Modules:
         from .names import module_names
 
         self.model = model
-        children: dict[str, list[str]] = {}
-        for node in graph.nodes:
-            parts = node.split(".")
-            for depth in range(len(parts)):
-                siblings = children.setdefault(".".join(parts[:depth]), [])
-                if parts[depth] not in siblings:
-                    siblings.append(parts[depth])
-        self.registered = {parent: module_names(parts) for parent, parts in children.items()}
+        tree = graph.graph["tree"]
+        self.registered = {  # scope path -> {its children's path parts -> their registered names}
+            scope.path: module_names([e.part for e in scope.children if e.path != scope.path])
+            for scope in [tree.root, *tree.walk()] if isinstance(scope, Scope)}
         self.uses: dict[int, int] = {}
         for _, module in model.named_modules(remove_duplicate=False):
             self.uses[id(module)] = self.uses.get(id(module), 0) + 1

@@ -2,8 +2,9 @@
 
 Pure Python (no graphviz): `graphviz_backend` styles and emits what this module decides.
 
-- Groups come from layer paths: every block instance (a node's `scope`) and every labelled naming
-  scope with more than one layer (`features`, `layer1`, an `output aux1 { ... }` head) is a group.
+- Groups come from the module tree the elaborator recorded (`graph.graph["tree"]`): every block
+  instance and every other naming scope with more than one layer (`features`, `layer1`, an
+  `output aux1 { ... }` head) is a group.
 - `depth` counts block instances only: a block instance nested deeper than `depth` folds into one
   node; consecutive sibling instances of the same block with the same arguments and shapes (a
   `repeat`) fold into one node marked xN.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cnnc.dsl.graph import ancestors
+from cnnc.dsl.ir import Instance, Scope
 from cnnc.dsl.ops import OPS
 
 FUSIBLE = frozenset({"norm", "activation", "dropout"})
@@ -25,7 +27,7 @@ class Group:
     """A block instance (`entry` set) or a labelled naming scope (`entry` None)."""
 
     path: str
-    entry: object = None                 # dsl.elaborate.ScopeEntry
+    entry: object = None                 # dsl.ir.Instance
     parent: "Group | None" = None
     level: int = 0                       # block instances on the chain, this one included
     items: list = field(default_factory=list)  # node ids (str) and child Groups, in order
@@ -79,40 +81,35 @@ def build(graph, depth: int = 1, fuse: bool = True) -> Diagram:
 
 # ---- groups -----------------------------------------------------------------------------
 
-def _prefixes(path: str) -> list[str]:
-    parts = path.split(".")
-    return [".".join(parts[:k]) for k in range(1, len(parts))]
-
-
 def _groups(graph) -> Group:
     """The group tree; trivial scopes (one layer, not a block instance) are left out."""
-    scopes: dict[str, int] = {}
-    entries: dict = {}
-    for node, data in graph.nodes(data=True):
-        for prefix in _prefixes(node):
-            scopes[prefix] = scopes.get(prefix, 0) + 1
-        for entry in data["scope"]:
-            entries[entry.path] = entry
-    for node in graph.nodes:  # a labelled merge is named by its scope: it belongs to it
-        if node in scopes:
-            scopes[node] += 1
     root = Group("")
-    groups = {"": root}
-    for node in graph.nodes:
-        chain = [p for p in _prefixes(node) + ([node] if node in scopes else [])
-                 if p in entries or scopes[p] > 1]
-        parent = root
-        for path in chain:
-            if path not in groups:
-                entry = entries.get(path)
-                group = Group(path, entry, parent, parent.level + (entry is not None))
-                parent.items.append(group)
-                groups[path] = group
-            parent = groups[path]
-            parent.members.append(node)
-        parent.items.append(node)
+    _fill(root, graph.graph["tree"].root)
     root.members = list(graph.nodes)
     return root
+
+
+def _fill(group: Group, scope) -> list:
+    """Add the entries of the tree scope `scope` to `group`'s items; returns the layers inside."""
+    members = []
+    for entry in scope.children:
+        if isinstance(entry, Scope):
+            instance = entry if isinstance(entry, Instance) else None
+            child = Group(entry.path, instance, group, group.level + (instance is not None))
+            inner = _fill(child, entry)
+            if instance is None and len(inner) <= 1:  # a trivial scope: its layer joins the parent
+                group.items.extend(child.items)
+                for item in child.items:
+                    if isinstance(item, Group):
+                        item.parent = group
+            else:
+                child.members = inner
+                group.items.append(child)
+            members += inner
+        else:
+            group.items.append(entry.path)
+            members.append(entry.path)
+    return members
 
 
 # ---- folding ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from cnnc.dsl.ir import Scope
 from cnnc.dsl.values import show
 
 from .diagram_labels import label
@@ -64,8 +65,8 @@ def compare(a, b) -> Diff:
     diff = Diff(a, b)
     only_a = [n for n in a.nodes if n not in b.nodes]
     only_b = [n for n in b.nodes if n not in a.nodes]
-    diff.removed = _grouped(a, only_a, set(b.nodes))
-    diff.added = _grouped(b, only_b, set(a.nodes))
+    diff.removed = _grouped(a, only_a, b)
+    diff.added = _grouped(b, only_b, a)
     for node in a.nodes:
         if node in b.nodes:
             fa, fb = _facts(a, node), _facts(b, node)
@@ -87,29 +88,28 @@ def compare(a, b) -> Diff:
 
 
 def _calls(graph) -> dict:
-    calls = {}
-    for _, data in graph.nodes(data=True):
-        for entry in data["scope"]:
-            calls.setdefault(entry.path, f"{entry.block}({', '.join(show(v, 40) for _, v in entry.args)})")
-    return calls
+    """Block instance path -> its call (`Bottleneck(64, 1)`), from the module tree."""
+    return {entry.path: f"{entry.block}({', '.join(show(v, 40) for _, v in entry.args)})"
+            for entry in graph.graph["tree"].instances()}
 
 
-def _grouped(graph, paths: list, other: set) -> list:
-    """`paths` (layers of `graph` absent from the other network) as the largest wholly absent groups,
-    consecutive siblings with the same description merged into one run."""
+def _grouped(graph, paths: list, other) -> list:
+    """`paths` (layers of `graph` absent from the `other` network) as the largest wholly absent
+    groups, consecutive siblings with the same description merged into one run."""
     if not paths:
         return []
     absent = set(paths)
-    prefixes_other = {".".join(p.split(".")[:k]) for p in other for k in range(1, p.count(".") + 2)}
+    named_other = other.graph["tree"].paths()
+    tree = graph.graph["tree"]
     calls = _calls(graph)
     tops, seen = [], set()
     for path in paths:
-        parts = path.split(".")
         top = path
-        for k in range(1, len(parts)):
-            prefix = ".".join(parts[:k])
-            if prefix not in prefixes_other and all(n in absent for n in _under(graph, prefix)):
-                top = prefix
+        for scope in reversed(tree.layer(path).ancestors()[:-1]):  # outermost first, the network excluded
+            if scope.path == path:
+                break  # a labelled merge's group: named as its layer
+            if scope.path not in named_other and all(n in absent for n in scope.layers()):
+                top = scope.path
                 break
         if top not in seen:
             seen.add(top)
@@ -131,9 +131,10 @@ def _grouped(graph, paths: list, other: set) -> list:
     return groups
 
 
-def _under(graph, prefix: str) -> list:
-    inside = [n for n in graph.nodes if n.startswith(prefix + ".")]
-    return inside + ([prefix] if prefix in graph.nodes else [])
+def _under(graph, path: str) -> list:
+    """The layers under `path` (a layer path names itself)."""
+    entry = graph.graph["tree"].find(path)
+    return entry.layers() if isinstance(entry, Scope) else [path]
 
 
 def _next(a: str, b: str) -> bool:

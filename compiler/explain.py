@@ -159,23 +159,20 @@ def select(graph, paths) -> list:
     if not paths:
         return list(graph.nodes)
     chosen = set()
+    tree = graph.graph["tree"]
     for path in paths:
         if path in graph.nodes:
             chosen.add(path)
             continue
-        inside = [n for n in graph.nodes if n.startswith(path + ".")]
-        if not inside:
+        scope = tree.find(path) if path else None
+        if scope is None:
             raise _unknown(graph, path)
-        chosen.update(inside)
+        chosen.update(scope.layers())
     return [n for n in graph.nodes if n in chosen]
 
 
 def _unknown(graph, path: str) -> CnnError:
-    names = set(graph.nodes)
-    for node in graph.nodes:
-        parts = node.split(".")
-        names.update(".".join(parts[:k]) for k in range(1, len(parts)))
-    suggestion = closest(path, names)
+    suggestion = closest(path, graph.graph["tree"].paths())
     hint = (f"did you mean `{suggestion}`?" if suggestion
             else "`cnnc summary FILE` lists every layer's path")
     return UnknownPath(f"{graph.graph['name']} has no layer or group `{path}`", hint=hint)

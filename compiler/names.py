@@ -12,6 +12,7 @@ import keyword
 import re
 
 from cnnc.dsl.diagnostics import CnnError
+from cnnc.dsl.ir import Scope
 
 # Attributes of nn.Module, nn.Sequential and nn.ModuleDict (torch 2.x), dunders excluded: a child
 # module cannot be registered under these names. A test checks this set against the installed torch.
@@ -78,18 +79,16 @@ def module_names(parts: list[str]) -> dict[str, str]:
 
 def attribute_paths(graph, nodes: list[str]) -> list[str]:
     """The registered module paths of layers: each path component mangled as `module_names`
-    mangles it among its siblings."""
-    children: dict[tuple, set] = {}
-    for path in graph.nodes:
-        parts = tuple(path.split("."))
-        for depth in range(len(parts)):
-            children.setdefault(parts[:depth], set()).add(parts[depth])
-    mangled = {prefix: module_names(sorted(kids)) for prefix, kids in children.items()}
-    result = []
-    for node in nodes:
-        parts = node.split(".")
-        result.append(".".join(mangled[tuple(parts[:depth])][part] for depth, part in enumerate(parts)))
-    return result
+    mangles it among its siblings in the module tree."""
+    tree = graph.graph["tree"]
+    registered: dict[str, str] = {"": ""}  # tree path -> registered path
+    for scope in [tree.root, *(e for e in tree.walk() if isinstance(e, Scope))]:
+        children = [e for e in scope.children if e.path != scope.path]  # not a labelled merge's own layer
+        mangled = module_names(sorted(e.part for e in children))
+        for entry in children:
+            name = mangled[entry.part]
+            registered[entry.path] = f"{registered[scope.path]}.{name}" if scope.path else name
+    return [registered[node] for node in nodes]
 
 
 def local(name: str, taken=()) -> str:
