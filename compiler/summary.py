@@ -59,7 +59,7 @@ def units(graph, depth: int | None = None) -> list[dict]:
     """The table's rows: one per layer, or, past `depth` levels of block nesting, one per block
     instance (its layers' totals, its output's shape and receptive field), as torchinfo's `depth`.
     `inputs` lists the rows a row reads when that is not just the row before it."""
-    groups: list[tuple[str, object, list]] = []  # (row path, block ScopeEntry or None, nodes)
+    groups: list[tuple[str, object, list]] = []  # (row path, block instance (dsl.ir.Instance) or None, nodes)
     for node, data in graph.nodes(data=True):
         scope = data["scope"]
         if depth is not None and len(scope) > depth:
