@@ -27,6 +27,7 @@ from .pyvalues import BLIND, CannotExpress, V, opaque, plain, product, substitut
 ALL = "*"
 _SPATIAL_ARGS = ("kernel", "stride", "pad", "dilation", "output_pad", "size", "scale", "ceil")
 _KEEP_SPATIAL = {"activation", "norm", "dropout"}
+_KEEP_CHANNELS = {"activation", "norm", "dropout", "pool", "resample"}
 _STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
 _STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
 BARE_PARAMETERS = {"scale"}  # ops whose torch side is an nn.Parameter applied in forward (pyops `apply`)
@@ -187,9 +188,12 @@ class Walk:
     def item(self, item, label, flow, naming, frame, ctx):
         if isinstance(label, ast.Label):
             v = self.expr(label.value, frame, flow.shape if flow is not None else None)
-            if not v.const:
+            if v.const:
+                label = str(v.value)
+            elif ctx.kind == "seq" and v.code is not None and isinstance(item, ast.Call):
+                label = CodeLabel(v, self)  # `self.add_module("denselayer" + str(i + 1), ...)`
+            else:
                 raise CannotExpress(v.deps or self.blind or {"?"})
-            label = str(v.value)
         if isinstance(item, ast.Group) and not label:
             inner = naming.child(None)
             return self.group(item.body, inner.prefix.rsplit(".", 1)[-1], flow, inner, frame, ctx, item.span)
@@ -301,7 +305,7 @@ class Walk:
         if ctx.kind == "seq":
             inplace = call.name in INPLACE_OPS and ctx.last_fresh
             built = self.build(ctor, inplace)
-            name = names.module_names([label])[label] if label else str(path.rsplit(".", 1)[-1] if path else "0")
+            name = _registered(label) if label else str(path.rsplit(".", 1)[-1] if path else "0")
             if label:
                 self.emit(("set", ctx.target, name, ("raw", built)), call.span)
             else:
@@ -388,8 +392,13 @@ class Walk:
         elif op == "rbf":
             c = args["units"] if isinstance(args["units"], V) else V(args["units"])
             out = (c,)
-        else:
+        elif op == "chunk" and not isinstance(args["parts"], V):
+            out = (_divided(shape[0], args["parts"]), *shape[1:])
+        elif spec.family in _KEEP_CHANNELS or op in ("identity", "channel_shuffle"):
             out = (shape[0], *self.spatial(op, args, shape, sources, concrete))
+        else:  # no rule here: the analysis's value in this instance, code nowhere
+            out = (opaque(BLIND, *shape, *sources, V(0, None, self.blind or {"?"})),
+                   *self.spatial(op, args, shape, sources, concrete))
         if concrete is not None:  # check the code against the analysis; keep only what agrees
             out = tuple(o if o.value == n or o.value is BLIND and o.code is None else opaque(n, *shape, *sources)
                         for o, n in zip(out, concrete))
@@ -481,7 +490,7 @@ class Walk:
                 out_shape.append(opaque(concrete, *[mapping[n] for n in free]))
         out_shape = tuple(out_shape)
         if ctx.kind == "seq":
-            name = names.module_names([label])[label] if label else "0"
+            name = _registered(label) if label else "0"
             self.emit(("set", ctx.target, name, ctor) if label else ("item", ctx.target, ctor), call.span)
             ctx.last_fresh = False
             return Flow(None, out_shape, None)
@@ -519,6 +528,9 @@ class Walk:
         node = self.gen.node(path) if path is not None and not self.blind else None
         if merge.op == "concat":
             shape = (total([o.shape[0] for o in outs]), *outs[0].shape[1:])
+        elif merge.op == "add":  # equal shapes: each size from the first branch that has its code
+            shape = with_axes(tuple(next((o.shape[i] for o in outs if o.shape[i].const or o.shape[i].code is not None),
+                                         outs[0].shape[i]) for i in range(len(outs[0].shape))), axes_of(outs[0].shape))
         else:
             shape = outs[0].shape
         if node is not None:
@@ -773,6 +785,50 @@ class Walk:
                                   *out.shape[1:]), None)
         self.depth -= 1
         return self.joined(carried, var, [carried, *outs], result, deps)
+
+
+def _divided(c: V, parts: int) -> V:
+    """A chunk's channels: `in_channels // 2`."""
+    if c.const:
+        return V(c.value // parts)
+    if c.code is None:
+        return opaque(BLIND if c.value is BLIND else c.value // parts, c)
+    return V(BLIND if c.value is BLIND else c.value // parts, ("b", "//", c.code, ("l", parts)), c.deps)
+
+
+class CodeLabel(str):
+    """A label computed from the class's arguments: its value in this instance (the path), and the
+    code that registers the module under it."""
+
+    def __new__(cls, v, walk):
+        label = super().__new__(cls, "?" if v.value is BLIND else str(v.value))
+        label.code = walk.code(v)
+        return label
+
+
+class Registered:
+    """A computed child name as `add_module` writes it; equal across instances when its code is."""
+
+    def __init__(self, code):
+        self.code = code
+
+    def __eq__(self, other):
+        return isinstance(other, Registered) and other.code == self.code
+
+    def __hash__(self):
+        return hash(self.code)
+
+    def __repr__(self):
+        return f"Registered({self.code})"
+
+
+def _registered(label):
+    """The child name a label registers (torch's own attribute names get a trailing `_`)."""
+    if isinstance(label, CodeLabel):
+        if names.module_names([str(label)])[str(label)] != str(label):
+            raise CannotExpress({"?"})
+        return Registered(label.code)
+    return names.module_names([label])[label]
 
 
 class _Written:

@@ -18,7 +18,7 @@ from .pycode import INDENT, format_line, literal
 from .pybranch import name_flags
 from .pyforward import ForwardPrinter
 from .pyinit import init_lines
-from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Walk, is_chain
+from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Registered, Walk, is_chain
 from .pyvalues import BLIND, CannotExpress, V, translate
 from .runtime_source import runtime_sources
 
@@ -305,6 +305,8 @@ class _File(ForwardPrinter):
         if kind == "set":
             _, target, attr, ctor = item
             code = self.ctor(w, ctor)
+            if isinstance(attr, Registered):
+                return format_line(f"{target}.add_module({attr.code}, {code})", depth)
             if names.plain(attr):
                 return format_line(f"{target}.{attr} = {code}", depth)
             if target == "self" and code.startswith("nn.Parameter("):

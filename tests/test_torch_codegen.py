@@ -39,9 +39,7 @@ def generated(tmp_path_factory):
 
 
 # Known gaps of the printer, each an expected failure until fixed (strict: a fix must remove it here).
-RUFF_GAPS = {
-    "densenet121": "a long channel expression is wrapped differently from ruff format",
-}
+RUFF_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install -e '.[test]')")
@@ -62,8 +60,7 @@ def _classes(source: str) -> list[ast.ClassDef]:
 
 # Blocks whose instances the translator could not yet share one class for (their arguments fixed per
 # instance by the fallback): expected failures, listed so that a fix shows.
-NOT_YET_SHARED = {"densenet121", "regnet_y_400mf",
-                  "shufflenet_v2_x1_0"}
+NOT_YET_SHARED = {"shufflenet_v2_x1_0"}
 
 
 @pytest.mark.parametrize("path", [
