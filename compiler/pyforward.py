@@ -74,6 +74,7 @@ class ForwardPrinter:
         for v in dict.fromkeys(pre):
             name = self.fresh_var("out", live_names, taken)
             var[v] = name
+            live_names.add(name)
             lines.append((INDENT * 2 + f"{name} = None", None))
         entries = []  # (guard, training, lines) per statement, nested by `assemble`
         scopes = _Scopes(self, w, live, producer, remaining, returned, var, taken)

@@ -106,6 +106,7 @@ class Walk:
         self.shared_lines: list = []
         self.inplace: dict = {}
         self.dicts: set = set()
+        self.holders: set = set()     # groups that hold a bare parameter: a plain nn.Module
         self.carry_vars: set = set()
         self.reusable = None  # the input's channel parameter, in a Sequential block (make_layers style)
         self.flags: list = []       # conditions stored on the module (pybranch.Flag)
@@ -250,17 +251,26 @@ class Walk:
             return out_flow
         if ctx.kind != "mod":
             raise CannotExpress(self.blind or {"?"})
+        return self.seq(body, flow, inner, frame, self.container(ctx, name, body.body, span))
+
+    def container(self, ctx, name, items, span) -> Ctx:
+        """A labelled group's own container: an nn.ModuleDict, or a plain nn.Module where it holds a
+        bare parameter (nn.ModuleDict holds modules only)."""
         access = self.member_access(ctx, name)
-        self.add_member(ctx, name, ("raw", "nn.ModuleDict()"), span)
-        self.dicts.add(access)
-        return self.seq(body, flow, inner, frame, Ctx("mod", access))
+        if _holds_bare_parameter(items):
+            self.add_member(ctx, name, ("raw", "nn.Module()"), span)
+            self.holders.add(access)
+        else:
+            self.add_member(ctx, name, ("raw", "nn.ModuleDict()"), span)
+            self.dicts.add(access)
+        return Ctx("mod", access)
 
     def member_access(self, ctx, name) -> str:
         if names.plain(name):
             return f"{ctx.target}.{name}"
-        if ctx.target == "self":
-            return f'getattr(self, "{name}")'
-        if name.isdigit() and not self.is_dict(ctx.target):  # a numbered child of an nn.Sequential
+        if ctx.target == "self" or ctx.target in self.holders:
+            return f'getattr({ctx.target}, "{name}")'
+        if name.isdigit() and not self.is_dict(ctx.target) and ctx.target not in self.holders:  # nn.Sequential
             return f"{ctx.target}[{name}]"
         return f'{ctx.target}["{name}"]'
 
@@ -300,7 +310,7 @@ class Walk:
         stateless = self.stateless(call.name, node)
         ctor = ("layer", call.name, args, [flow.shape], out_shape)
         apply = self.layer_of(ctor).apply
-        if apply and (ctx.kind == "seq" or ctx.target != "self"):
+        if apply and (ctx.kind == "seq" or self.is_dict(ctx.target)):
             raise _bare_parameter_in_group(call, path, naming)
         if ctx.kind == "seq":
             inplace = call.name in INPLACE_OPS and ctx.last_fresh
@@ -517,13 +527,18 @@ class Walk:
     def merge(self, merge, label, flow, naming, inner, frame, ctx):
         if ctx.kind != "mod":
             raise CannotExpress(self.blind or {"?"})
-        outs = []
+        outs, branch_ctx, start = [], ctx, len(self.init)
+        if label and naming.prefix is not None:  # the branches' layers are children of the merge's label
+            branch_ctx = self.container(ctx, names.module_names([label])[label], merge.branches, merge.span)
         for branch in merge.branches:
-            out = self.item(branch.item, branch.label, flow, inner, frame, ctx)
+            out = self.item(branch.item, branch.label, flow, inner, frame, branch_ctx)
             if any(out.vid == o.vid for o in outs):
                 if inner.prefix is not None:
                     inner.next(None)
             outs.append(out)
+        if branch_ctx is not ctx and not any(t[1] == branch_ctx.target for _, t, _ in self.init[start + 1:]
+                                             if isinstance(t, tuple) and len(t) > 1):
+            del self.init[start]  # no branch holds a module: no container
         path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
         node = self.gen.node(path) if path is not None and not self.blind else None
         if merge.op == "concat":
@@ -873,6 +888,47 @@ def unpack(loop_names, item) -> dict:
     return dict(zip(loop_names, item))
 
 
+def _holds_bare_parameter(items) -> bool:
+    """A bare parameter among a group's (or a merge's branches') own layers, not inside a block: a
+    block is its own module."""
+    for stmt in items:
+        item = stmt.item if isinstance(stmt, (ast.Statement, ast.Branch)) else stmt
+        if isinstance(item, ast.Call) and item.name in BARE_PARAMETERS:
+            return True
+        if isinstance(item, ast.If):
+            branches = []
+            while isinstance(item, ast.If):
+                branches.append(item.then)
+                item = item.orelse
+            if item is not None:
+                branches.append(item)
+            if any(_holds_bare_parameter(b.body) for b in branches):
+                return True
+        else:
+            inner = {ast.Repeat: lambda i: i.body.body, ast.For: lambda i: i.body.body, ast.Seq: lambda i: i.body,
+                     ast.Merge: lambda i: i.branches}.get(type(item))
+            if inner is not None and _holds_bare_parameter(inner(item)):
+                return True
+    return False
+
+
+def has_side_outputs(name: str, blocks, seen=None) -> bool:
+    """Whether block `name` returns side outputs (an `output` in it, or in a block it calls): its
+    module returns a tuple, so it cannot be an item of an nn.Sequential."""
+    if name not in blocks:
+        return False
+    seen = set() if seen is None else seen
+    if name in seen:
+        return False
+    seen.add(name)
+    for node in ast.walk(blocks[name].body):
+        if isinstance(node, ast.OutputDecl):
+            return True
+        if isinstance(node, ast.Call) and node.name in blocks and has_side_outputs(node.name, blocks, seen):
+            return True
+    return False
+
+
 def is_chain(body: ast.Seq, blocks) -> bool:
     """Every item takes the running tensor and gives the next: an nn.Sequential."""
     for stmt in body.body:
@@ -880,7 +936,7 @@ def is_chain(body: ast.Seq, blocks) -> bool:
             return False
         item = stmt.item
         if isinstance(item, ast.Call):
-            if item.name in BARE_PARAMETERS:
+            if item.name in BARE_PARAMETERS or has_side_outputs(item.name, blocks):
                 return False
             continue
         if isinstance(item, (ast.Seq, ast.Group)):

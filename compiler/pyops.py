@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from cnnc.dsl.ops import OPS, axes_of, channels_of
 
+from .pycode import literal
+
 NO_DEFAULT = object()
 
 
@@ -115,7 +117,7 @@ def _layernorm(a, ins, out, inplace):
 def _scale(a, ins, out, inplace):
     shape = ins[0]
     dims = (channels_of(shape), 1, 1) if axes_of(shape) == "CHW" else (channels_of(shape),)
-    return Layer("nn.Parameter", (Arg(None, Code(f"torch.full({dims!r}, {a['init']!r})"), None),),
+    return Layer("nn.Parameter", (Arg(None, Code(f"torch.full({dims!r}, {literal(a['init'])})"), None),),
                  apply="{self} * {x}")
 
 

@@ -9,8 +9,9 @@ always gives the same bytes.
 from __future__ import annotations
 
 
+import io
 import os
-import re
+import tokenize
 from pathlib import Path
 
 from . import names
@@ -309,8 +310,8 @@ class _File(ForwardPrinter):
                 return format_line(f"{target}.add_module({attr.code}, {code})", depth)
             if names.plain(attr):
                 return format_line(f"{target}.{attr} = {code}", depth)
-            if target == "self" and code.startswith("nn.Parameter("):
-                return format_line(f'self.register_parameter("{attr}", {code})', depth)
+            if code.startswith("nn.Parameter(") and not w.is_dict(target):
+                return format_line(f'{target}.register_parameter("{attr}", {code})', depth)
             if target == "self" or target.endswith(")") or "[" not in target and "." in target and False:
                 return format_line(f'{target}.add_module("{attr}", {code})', depth)
             return format_line(f'{target}["{attr}"] = {code}' if w.is_dict(target) else
@@ -375,22 +376,20 @@ class _File(ForwardPrinter):
         return lines
 
     def imports(self, parts) -> list:
-        text = "\n".join(t for part in parts[1:] for t, _ in part)
+        used = _global_names("\n".join(t for part in parts[1:] for t, _ in part))
         lines = []
-        code = re.sub(r'"""[^"]*"""|#[^\n]*', "", text)  # names used in code, not in docstrings or comments
         standard = []
-        if re.search(r"(?<![\w.])math\.", code):
+        if "math" in used:
             standard.append("import math")
-        if re.search(r"\bNamedTuple\b", code):
+        if "NamedTuple" in used:
             standard.append("from typing import NamedTuple")
         if standard:
             lines += [*standard, ""]
-        lines.append("import torch")
-        if re.search(r"(?<![\w.])F\.", code):
+        if "torch" in used:
+            lines.append("import torch")
+        if "F" in used:
             lines.append("import torch.nn.functional as F")
         lines.append("from torch import nn")
-        if not re.search(r"(?<![\w.])torch\.", code):
-            lines.remove("import torch")
         return lines
 
     def outputs_tuple(self, outputs) -> list:
@@ -429,3 +428,16 @@ def _fix_more(frozen: set, problem: CannotExpress) -> None:
 
 def _local_key(dep) -> bool:
     return dep in ("in_channels", "in_size") or isinstance(dep, tuple) and dep[0] in ("p", "loop", "var")
+
+
+def _global_names(code: str) -> set:
+    """The names the code reads as globals: `F` in `F.relu(x)` but not in `x.F`, and not in strings,
+    docstrings or comments (read from the tokens). A name counts as a module when an attribute of
+    it is read (`torch.`), else as itself (`NamedTuple`)."""
+    names = set()
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+              if t.type in (tokenize.NAME, tokenize.OP)]
+    for before, token in zip([None, *tokens], tokens):
+        if token.type == tokenize.NAME and not (before and before.string == "."):
+            names.add(token.string)
+    return names

@@ -199,6 +199,46 @@ def test_found_by_fuzzing(tmp_path, name):
     check_file(path, text)
 
 
+# Programs that check but whose generated module failed to run (found by bench/fuzz_long.py).
+FOUND_BY_EXECUTING = {
+    # the runtime Conv2dSame calls F.pad, but `import torch.nn.functional as F` was decided from the
+    # network's own code (a docstring's quotes hid the runtime class's code from that search)
+    "tf-same-conv-alone": "network N { input 3x8x8; conv(4, 2x2, pad=tf_same) }\n",
+    # a bare parameter (layer scale) in a labelled group: nn.Sequential and nn.ModuleDict hold modules
+    # only, and compile refused what check accepted
+    "bare-parameter-in-groups": "network N {\n    input 3x8x8\n    conv(4, 3x3)\n"
+                                "    g: { scale(init=0.5); -> a; relu; @a; scale }\n"
+                                "    h: { repeat 2 { scale; relu } }\n    k: { relu; scale; tanh }\n}\n",
+    # a block with side outputs returns a tuple: it was made an item of an nn.Sequential (a chain)
+    "side-outputs-in-a-chain": "block S() { output aux { relu }; tanh }\nblock W() { S() }\n"
+                               "network N { input 3x8x8; W(); output head { S(); relu }; relu }\n",
+    # two side outputs of one block were both given the variable `out`
+    "two-side-outputs-in-a-block": "block S() { output a { relu }; output b { tanh } }\n"
+                                   "network N { input 3x8x8; S(); relu }\n",
+    # a labelled merge's layers were registered on the parent, colliding with its numbered children
+    "labelled-merge-layers": "network N { input 3x8x8; conv(3, 1x1); F: add { conv(3, 1x1) } | { conv(3, 1x1); "
+                             "batchnorm } | { scale }; conv(3, 1x1) }\n",
+    # a non-finite layer-scale initial value was written as a bare `nan`
+    "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOUND_BY_EXECUTING))
+def test_found_by_executing(tmp_path, name):
+    path, text = write_case(tmp_path, FOUND_BY_EXECUTING[name])
+    outcome = check_file(path, text, execute=True)
+    assert outcome["summary"] == 0 and outcome["executed"] == "ran", outcome
+
+
+def test_a_layer_scale_beyond_float32_is_a_located_error(tmp_path):
+    """torch.full refused `scale(init=1e308)` when the module was built; check accepted it."""
+    with pytest.raises(CnnError, match=r"init 1e\+308 is beyond the range of float32") as error:
+        dsl.build(text="network N { input 3x8x8; scale(init=1e308) }")
+    assert (error.value.span.line, error.value.span.column) == (1, 32)
+    path, text = write_case(tmp_path, "network N { input 3x8x8; scale(init=3e38); scale(init=-3e38) }\n")
+    assert check_file(path, text, execute=True)["executed"] == "ran"
+
+
 def test_a_merge_label_is_both_a_layer_and_a_group():
     graph = dsl.build(text="network N { input 3x8x8; m: add { relu } | { relu } }")
     assert {"m", "m.0", "m.1"} <= set(graph.nodes)
