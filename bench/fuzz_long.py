@@ -8,7 +8,9 @@ is also run (cnnc.fuzz_exec): its module built, forward in train and eval mode, 
 parameter counts and eval-mode MACs (torch's FLOP counter) compared with the analysis. The
 invariant is the CI one: success, or a located error with exit 1; no traceback, no other exit
 status, under 2 s of CPU per command. A failing case is saved under bench/fuzz_failures/ and the
-run goes on; so is the slowest case. At the end it prints the figures recorded in bench/RESULTS.md:
+run goes on; so is the slowest case. The case being run is written to bench/fuzz_failures/running.cnn
+first, and a case that runs longer than --case-limit seconds of wall time is stopped (SIGALRM) and
+counted as a failure, so a hang is recorded instead of stalling the run. At the end it prints the figures recorded in bench/RESULTS.md:
 cases per strategy, outcomes, executed programs, the longest command, peak memory.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import collections
 import random
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -29,7 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FAILURES = ROOT / "bench" / "fuzz_failures"
 
 
-def run(minutes: float, seed: int, cases: int | None = None, progress: float = 60.0) -> dict:
+class CaseTimeout(AssertionError):
+    """A case ran past the wall-clock limit."""
+
+
+def _stop_case(signum, frame):
+    raise CaseTimeout("case ran past the wall-clock limit")
+
+
+def run(minutes: float, seed: int, cases: int | None = None, progress: float = 60.0,
+        case_limit: float = 60.0) -> dict:
     rng = random.Random(seed)
     fuzz.warm_up()
     import cnnc.fuzz_exec  # noqa: F401  (torch, imported once, before the clock of any case)
@@ -46,9 +58,13 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
             name = rng.choice(sorted(fuzz.STRATEGIES))
             data = fuzz.STRATEGIES[name](rng)
             counts[name] += 1
+            FAILURES.mkdir(exist_ok=True)
+            (FAILURES / "running.cnn").write_bytes(data if isinstance(data, bytes) else data.encode())
             path, text = fuzz.write_case(directory, data)
             before = fuzz.TIMER.longest
             began = time.process_time()
+            signal.signal(signal.SIGALRM, _stop_case)
+            signal.setitimer(signal.ITIMER_REAL, case_limit)
             try:
                 outcome = fuzz.check_file(path, text, full=name not in ("bytes", "unicode"),
                                           execute=name not in ("bytes", "unicode"))
@@ -63,6 +79,8 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
                 saved = FAILURES / f"case{len(failures)}.cnn"
                 saved.write_bytes(data if isinstance(data, bytes) else data.encode())
                 failures.append((str(saved), traceback.format_exc(limit=1).strip().splitlines()[-1][:300]))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             if fuzz.TIMER.longest != before:
                 slowest = data
             if time.monotonic() > report:
@@ -85,8 +103,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20)
     parser.add_argument("--cases", type=int, default=None, help="stop after this many cases")
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--case-limit", type=float, default=60.0, help="wall seconds before a case counts as hung")
     args = parser.parse_args()
-    report = run(args.minutes, args.seed, args.cases)
+    report = run(args.minutes, args.seed, args.cases, case_limit=args.case_limit)
     for key, value in report.items():
         print(f"{key}: {value}")
     sys.exit(1 if report["failures"] else 0)
