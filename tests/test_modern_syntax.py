@@ -165,12 +165,21 @@ def test_tf_same_average_pool_counts_valid_pixels_by_default():
     assert [d["args"]["count_pad"] for d in layers(graph).values()] == [False, True, True]
 
 
-def test_a_bare_parameter_lives_on_a_block_not_in_a_group():
+def test_a_bare_parameter_lives_on_a_block_or_a_plain_module_group(tmp_path):
+    import torch
+
     import cnnc
 
     source = cnnc.compile_source("block B() { relu; scale(init=0.5); relu }\nnetwork N { input 4x4x4; B() }")
     assert 'self.register_parameter("1", nn.Parameter(torch.full((4, 1, 1), 0.5)))' in source
     assert 'x = getattr(self, "1") * x' in source
-    with pytest.raises(CnnError) as caught:
-        cnnc.compile_source("network N { input 4x4x4; g: { relu; s: scale; relu } }")
-    assert caught.value.message == "scale `g.s`: a bare parameter cannot sit in the group of layers `g`"
+    # in a labelled group, the group is a plain nn.Module (nn.Sequential and nn.ModuleDict hold
+    # modules only), and the parameter keeps its path as its state_dict key
+    text = "network N { input 4x4x4; g: { relu; s: scale(init=2); relu } }"
+    source = cnnc.compile_source(text)
+    assert "self.g = nn.Module()" in source and "self.g.s = nn.Parameter(torch.full((4, 1, 1), 2.0))" in source
+    (tmp_path / "g.cnn").write_text(text)
+    model = cnnc.load(str(tmp_path / "g.cnn"))
+    assert list(model.state_dict()) == ["g.s"]
+    x = torch.randn(2, 4, 4, 4)
+    torch.testing.assert_close(model(x), torch.relu(2 * torch.relu(x)))
