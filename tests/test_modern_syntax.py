@@ -171,7 +171,7 @@ def test_a_bare_parameter_lives_on_a_block_or_a_plain_module_group(tmp_path):
     import cnnc
 
     source = cnnc.compile_source("block B() { relu; scale(init=0.5); relu }\nnetwork N { input 4x4x4; B() }")
-    assert 'self.register_parameter("1", nn.Parameter(torch.full((4, 1, 1), 0.5)))' in source
+    assert 'self.register_parameter("1", nn.Parameter(torch.full((in_channels, 1, 1), 0.5)))' in source
     assert 'x = getattr(self, "1") * x' in source
     # in a labelled group, the group is a plain nn.Module (nn.Sequential and nn.ModuleDict hold
     # modules only), and the parameter keeps its path as its state_dict key
