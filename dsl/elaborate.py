@@ -101,17 +101,17 @@ class _Elaborator:
         self.input_overrides = dict(input_overrides)
         self.tree = TreeBuilder(net.name)
         flow = self.seq(net.body, None, Naming(""), frame)
-        if not any(d["op"] == "input" for _, d in self.graph.nodes(data=True)):
+        if not any(d.op == "input" for _, d in self.graph.nodes(data=True)):
             raise ShapeError(f"network {net.name} declares no input", net.name_span,
                              hint="start its body with e.g. `input 3x224x224`")
-        unused = set(self.input_overrides) - {n for n, d in self.graph.nodes(data=True) if d["op"] == "input"}
+        unused = set(self.input_overrides) - {n for n, d in self.graph.nodes(data=True) if d.op == "input"}
         if unused:
             raise NameError_(f"--input names no input of {net.name}: {', '.join(sorted(unused))}", net.name_span)
         self._warn_unused(frame)
         g = self.graph
         apply_inits(g, self.inits)
         g.graph.update(name=net.name, source=self.program.main.span.source.path, params=dict(frame.variables),
-                       inputs={n: d["shape"] for n, d in g.nodes(data=True) if d["op"] == "input"},
+                       inputs={n: d.shape for n, d in g.nodes(data=True) if d.op == "input"},
                        outputs={"output": flow, **self.outputs}, warnings=self.warnings,
                        program=self.program, network_def=net, tree=self.tree.tree())
         return g
@@ -179,7 +179,7 @@ class _Elaborator:
             raise ShapeError("`input` belongs in a network, not in a block", decl.span,
                              hint="a block takes the tensor flowing into it")
         name = decl.name or "input"
-        first = not any(d["op"] == "input" for _, d in self.graph.nodes(data=True))
+        first = not any(d.op == "input" for _, d in self.graph.nodes(data=True))
         if first and "" in self.input_overrides:  # an unnamed --input sets the first input
             self.input_overrides.setdefault(name, self.input_overrides.pop(""))
         shape = self.input_overrides.get(name)

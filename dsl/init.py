@@ -219,8 +219,8 @@ def apply_inits(graph, declarations: list[Declaration]) -> None:
     its node's `init` ({param: Init}); raises located errors."""
     from .diagnostics import NameError_, TypeError_, closest
 
-    layers = {node: (data["op"], parameters(data["op"], data["args"]))
-              for node, data in graph.nodes(data=True) if data["op"] not in ("input",)}
+    layers = {node: (data.op, parameters(data.op, data.args))
+              for node, data in graph.nodes(data=True) if data.op not in ("input",)}
     for decl in declarations:
         if decl.path is None:
             continue
@@ -243,5 +243,5 @@ def apply_inits(graph, declarations: list[Declaration]) -> None:
         graph.nodes[path]["init"] = chosen
 
 
-def _dims(data: dict, param: str) -> int:
-    return 1 if param == "bias" or data["op"] in ("batchnorm", "subsample") else 2
+def _dims(data, param: str) -> int:
+    return 1 if param == "bias" or data.op in ("batchnorm", "subsample") else 2

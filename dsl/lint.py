@@ -43,8 +43,8 @@ def unused_layers(graph) -> list[Warning_]:
                 stack.append(source)
     sites: dict = {}
     for node, data in graph.nodes(data=True):
-        if node not in live and data["op"] != "input":
-            sites.setdefault((data["span"].path, data["span"]), []).append(node)
+        if node not in live and data.op != "input":
+            sites.setdefault((data.span.path, data.span), []).append(node)
     warnings = []
     for (_, span), nodes in sites.items():
         data = graph.nodes[nodes[0]]
@@ -68,11 +68,11 @@ def dropped(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int
     return max(0, size - 1 - last)
 
 
-def _window_args(data: dict):
+def _window_args(data):
     """(kernel, stride, pad, dilation) pairs of a windowed layer, or None if nothing can be dropped."""
-    args = data["args"]
+    args = data.args
     kernel = args.get("kernel")
-    if not OPS[data["op"]].strided or kernel in (None, "global") or args.get("ceil"):
+    if not OPS[data.op].strided or kernel in (None, "global") or args.get("ceil"):
         return None
     pad = args.get("pad", (0, 0))
     if pad in ("same", "tf_same"):
@@ -88,13 +88,13 @@ def lossy_strides(graph) -> list[Warning_]:
         sources = [source for source, _ in graph.in_edges(node)]
         if window is None or len(sources) != 1:
             continue
-        shape = graph.nodes[sources[0]]["shape"]
+        shape = graph.nodes[sources[0]].shape
         if len(shape) != 3:
             continue
         kernel, stride, pad, dilation = window
         lost = tuple(dropped(shape[1 + i], kernel[i], stride[i], pad[i], dilation[i]) for i in range(2))
         if any(lost):
-            key = (data["span"].path, data["span"], lost, tuple(shape))
+            key = (data.span.path, data.span, lost, tuple(shape))
             sites.setdefault(key, []).append(node)
     return [_lossy_warning(nodes, span, lost, shape, graph) for (_, span, lost, shape), nodes in sites.items()]
 
@@ -103,7 +103,7 @@ def _lossy_warning(nodes: list, span, lost: tuple, shape: tuple, graph) -> Warni
     data = graph.nodes[nodes[0]]
     what = " and ".join(f"the last {n} {axis}{'s' if n > 1 else ''}"
                         for n, axis in zip(lost, ("row", "column")) if n)
-    stride = data["args"].get("stride") or data["args"]["kernel"]
+    stride = data.args.get("stride") or data.args["kernel"]
     stride_text = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
     also = f" (and {len(nodes) - 1} more instance{'s' if len(nodes) > 2 else ''})" if len(nodes) > 1 else ""
     return Warning_("lossy-stride",
