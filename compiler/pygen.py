@@ -205,7 +205,9 @@ class Walk:
                 return self.instance(item, label, flow, naming, frame, ctx)
             return self.layer(item, label, flow, naming, frame, ctx)
         if isinstance(item, ast.Ref):
-            if ctx.kind != "mod":
+            # a name no earlier statement bound: only in code check never elaborated (a branch not
+            # taken), which then stays fixed as elaborated
+            if ctx.kind != "mod" or item.name not in frame.values:
                 raise CannotExpress(self.blind or {"?"})
             return frame.values[item.name]
         inner = naming.child(label) if label else naming

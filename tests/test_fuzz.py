@@ -218,6 +218,10 @@ FOUND_BY_EXECUTING = {
     # a labelled merge's layers were registered on the parent, colliding with its numbered children
     "labelled-merge-layers": "network N { input 3x8x8; conv(3, 1x1); F: add { conv(3, 1x1) } | { conv(3, 1x1); "
                              "batchnorm } | { scale }; conv(3, 1x1) }\n",
+    # a block reached only through a branch not taken reads a value nothing bound: check never sees
+    # it, and the generator crashed (KeyError) translating it; the branch's condition is now fixed
+    "unbound-value-in-an-untaken-branch": "block B() { add { @w; relu } | {} }\n"
+                                          "network N(k = 5) { input 3x8x8; if k < 2 { B() }; relu }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
