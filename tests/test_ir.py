@@ -120,6 +120,8 @@ def test_nodes_are_typed_and_still_read_as_mappings():
     assert set(node) == {"path", "op", "args", "inputs", "shape", "span", "scope", *node.meta}
     with pytest.raises(KeyError):
         del node["shape"]
+    assert graph.tree.find("m").layers() == ["m.0.0", "m.0.1", "m"]  # the tree survives to_networkx()
+    assert type(graph.copy().nodes["m"]) is dict  # networkx's own copies hold plain dicts
 
 
 def _trees():
