@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cnnc.dsl.graph import ancestors
+from cnnc.dsl import ir
 from cnnc.dsl.ir import Instance, Scope
 from cnnc.dsl.ops import OPS
 
@@ -32,6 +33,7 @@ class Group:
     level: int = 0                       # block instances on the chain, this one included
     items: list = field(default_factory=list)  # node ids (str) and child Groups, in order
     members: list = field(default_factory=list)  # every IR node inside, in order
+    head: bool = False                   # a side output's head (`output aux1 { ... }`)
 
 
 @dataclass
@@ -95,7 +97,8 @@ def _fill(group: Group, scope) -> list:
     for entry in scope.children:
         if isinstance(entry, Scope):
             instance = entry if isinstance(entry, Instance) else None
-            child = Group(entry.path, instance, group, group.level + (instance is not None))
+            child = Group(entry.path, instance, group, group.level + (instance is not None),
+                          head=isinstance(entry, ir.Group) and entry.kind == "output")
             inner = _fill(child, entry)
             if instance is None and len(inner) <= 1:  # a trivial scope: its layer joins the parent
                 group.items.extend(child.items)

@@ -129,8 +129,7 @@ def _cluster_style(sub, graph, cluster: diagram.Cluster) -> None:
         sub.attr(style="rounded,filled", fillcolor="#f6f8fa" if group.level % 2 else "#eef2f5",
                  color="#90a4ae")
     else:
-        head = group.path in graph.graph["outputs"] and graph.graph["outputs"][group.path] in group.members
-        title = f"<b>{'output ' if head and group.path != 'output' else ''}{_e(diagram.title(group))}</b>"
+        title = f"<b>{'output ' if group.head else ''}{_e(diagram.title(group))}</b>"
         tip = group.path
         sub.attr(style="rounded,dashed" if cluster.side else "rounded", color="#b0bec5", fillcolor="none")
     sub.attr(label=f"<{title}>", tooltip=tip + "\\n" + _costs(graph, group.members), labeljust="l",

@@ -68,9 +68,7 @@ def _item(graph, item, full: diagram.Diagram, run_of: dict) -> dict:
             out.update(block=True, name=diagram.title(group), call=call_text(group.entry),
                        run=run_of.get(group.path), named=_named(group.entry), at=_at(group.entry.span))
         else:
-            outputs = graph.graph["outputs"]
-            head = group.path in outputs and outputs[group.path] in group.members and group.path != "output"
-            out.update(block=False, name=("output " if head else "") + diagram.title(group))
+            out.update(block=False, name=("output " if group.head else "") + diagram.title(group))
         return out
     data = graph.nodes[item.head]
     lines = [op_label(data)] if data["op"] != "input" else [

@@ -131,6 +131,15 @@ def test_edges_carry_shapes_and_side_outputs_branch_off():
     assert "invhouse" in source  # the input looks distinct
 
 
+def test_only_side_output_heads_are_titled_as_outputs():
+    """A labelled group whose value is also declared an output (`output x` after it) is still a group:
+    the module tree says which clusters are heads (`output aux { ... }`)."""
+    graph = dsl.build(text="network N {\n    input 3x8x8\n    x: { conv(4, 3x3); relu; conv(4, 1x1) }\n"
+                           "    output x\n    conv(4, 1x1)\n    output aux { conv(2, 1x1); conv(2, 1x1) }\n}\n")
+    titles = re.findall(r"label=<<b>([^<]*)</b>>", render(graph, depth=9).source)
+    assert "x" in titles and "output x" not in titles and "output aux" in titles
+
+
 def test_inception_branches_keep_their_order():
     """Branches are emitted in source order with ordering=out, so they do not cross."""
     source = render(dsl.build("archs/googlenet.cnn")).source
