@@ -140,8 +140,17 @@ def _ir_class():
                 """The module tree (dsl.ir.Tree), as recorded by the elaborator."""
                 return self.graph["tree"]
 
+            def __reduce__(self):  # the class is made on first use: pickle names a function instead
+                return _empty_ir_graph, (), self.__dict__
+
         _IR_CLASS = IRGraph
     return _IR_CLASS
+
+
+def _empty_ir_graph():
+    """An IRGraph without state, for unpickling (pickle then restores its attributes)."""
+    cls = _ir_class()
+    return cls.__new__(cls)
 
 
 def describe(graph) -> str:

@@ -149,3 +149,15 @@ def test_the_tree_agrees_with_every_path():
         assert tree.paths() == {".".join(n.split(".")[:k]) for n in nodes for k in range(1, n.count(".") + 2)}
         checked += 1
     assert checked > 30
+
+
+def test_the_public_graph_pickles_with_its_nodes_and_tree():
+    """For multiprocessing and caches: the networkx class is made on first use, so it pickles through
+    a module-level function; the copy keeps typed nodes, the tree, and the instances they share."""
+    import pickle
+
+    graph = dsl.build(text=SAMPLE)
+    copy = pickle.loads(pickle.dumps(graph))
+    assert type(copy) is type(graph) and repr(copy) == repr(graph) and list(copy.edges) == list(graph.edges)
+    assert copy.nodes["m.0.1"].meta == graph.nodes["m.0.1"].meta
+    assert copy.nodes["m.0.1"].scope == (copy.tree.find("m.0"),) and copy.tree.find("m").layers() == ["m.0.0", "m.0.1", "m"]
