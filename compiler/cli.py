@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(onnx / pt2); its keys are the layer paths")
     compile_.add_argument("--deploy", action="store_true", help="export the inference build (onnx / pt2): "
                           "BatchNorm folded into convs, dropout and side heads dropped")
+    compile_.add_argument("--line-comments", action="store_true",
+                          help="py: end each generated line that comes from the .cnn file with `# FILE:LINE`")
 
     render = sub.add_parser("render", help="draw the network: svg, png, pdf, dot (Graphviz) or interactive html",
                             description="Draw the analysed network: ops on nodes, shapes on edges, "
@@ -260,13 +262,15 @@ def cmd_compile(args) -> int:
     _warn(args, graph)
     stem = os.path.splitext(os.path.basename(args.file))[0] or graph.graph["name"]
     out = args.output or f"{stem}.{args.format}"
+    if args.format != "py" and args.line_comments:
+        raise UsageError("--line-comments annotates Python source: it goes with --format py")
     if args.format == "py" and (args.deploy or args.weights):
         raise UsageError(f"{'--deploy' if args.deploy else '--weights'} exports a model: add --format onnx "
                          "or --format pt2 (from Python: cnnc.load(FILE, weights=..., deploy=True))")
     if args.format == "py":
         from .pysource import generate
 
-        source = generate(graph)
+        source = generate(graph, line_comments=args.line_comments)
         if out == "-":
             sys.stdout.write(source)
             return 0

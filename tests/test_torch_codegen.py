@@ -128,6 +128,31 @@ def test_line_comments_are_opt_in():
     assert spans[line].line == 4
 
 
+def test_compile_line_comments_flag(capsys, tmp_path, monkeypatch):
+    """`cnnc compile --line-comments` writes the line map as comments; the file still runs."""
+    from cnnc.cli import main
+
+    monkeypatch.chdir(ROOT)
+    assert main(["compile", "archs/resnet50.cnn", "-o", "-"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["compile", "archs/resnet50.cnn", "--line-comments", "-o", "-"]) == 0
+    commented = capsys.readouterr().out
+    assert "# archs/resnet50.cnn:" not in plain
+    assert [re.sub(r"  # archs/resnet50\.cnn:\d+$", "", line) for line in commented.splitlines()] == plain.splitlines()
+    source = (ROOT / "archs" / "resnet50.cnn").read_text().splitlines()
+    tagged = [(line, int(m.group(1))) for line in commented.splitlines()
+              if (m := re.search(r"  # archs/resnet50\.cnn:(\d+)$", line))]
+    assert len(tagged) > 30
+    conv1 = next(n for line, n in tagged if line.lstrip().startswith("self.conv1 = nn.Conv2d(in_channels"))
+    assert "conv1:" in source[conv1 - 1]
+    namespace: dict = {}
+    exec(compile(commented, "resnet50.py", "exec"), namespace)
+    model = namespace["ResNet50"](classes=10)
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 10)
+    assert main(["compile", "archs/resnet50.cnn", "--line-comments", "--format", "onnx",
+                 "-o", str(tmp_path / "r.onnx")]) == 2
+
+
 # ---- issue: generated code that always runs --------------------------------------------------------
 
 def _run(text, **params):
