@@ -25,6 +25,20 @@ class Flag:
         return f"self.{self.name or self.base}"
 
 
+class UnknownPosition:
+    """The position after an `if` whose branches number different counts of items, in a branch no
+    instance takes: naming a numbered item from it cannot be done (CannotExpress)."""
+
+    def __init__(self, deps):
+        self.deps = deps
+
+    def __str__(self):
+        raise CannotExpress(self.deps)
+
+    def __add__(self, other):
+        return self
+
+
 class Lazy:
     """Code that names flags, printed once their names are chosen."""
 
@@ -80,7 +94,7 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
     w.branchings.append(Branching(flags, list(flags) + [None], deps, flow.vid, result))
     saved_values = dict(frame.values)
     before = after = naming.position
-    outs, taken_out, taken_found = [], None, False
+    outs, taken_out, taken_found, ends = [], None, False, set()
     start = len(w.init)
     bodies = []
     for index, (test, body) in enumerate(branches):
@@ -95,6 +109,7 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
         out = flow if body is None else w.seq(body, flow, naming, frame, ctx)
         w.depth -= 1
         w.blind = saved_blind
+        ends.add(naming.position)
         w.stmts.append(Stmt("alias", [out.vid], [result], cond.span))
         for s in w.stmts[mark_stmts:]:
             s.guard = ((cid, index), *s.guard)
@@ -102,9 +117,19 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
         del w.init[mark_init:]
         if frame.values != saved_values:  # a value named inside a branch and read after it
             raise CannotExpress(deps)
+        shape = out.shape
+        for earlier, _ in branches[:index]:
+            shape = assume(shape, earlier, False)
+        if test is not None:
+            shape = assume(shape, test, True)
+        out = Flow(out.vid, shape, out.op)
         outs.append(out)
         if taken:
             taken_found, taken_out, after = True, out, naming.position
+    if len(ends) == 1:  # every branch numbers the same items: the next item's number is known
+        after = ends.pop()
+    elif not taken_found:  # known only if no numbered item follows
+        after = UnknownPosition(w.blind | deps)
     naming.position = after
     del w.init[start:]
     # shared stateless modules are built before the `if`, so that every branch finds them
@@ -165,3 +190,49 @@ def heads(tests, bodies) -> list:
         keyword = "if" if not result else ("elif" if parts else "else")
         result.append((keyword, text, body))
     return result
+
+
+def _equalities(tree, truth: bool) -> list:
+    """(a, b) code pairs equal wherever `tree` has the truth value `truth`: a false
+    `in.channels != w` (or a false `... or in.channels != w`) means in_channels == w."""
+    if tree is None:
+        return []
+    if tree[0] == "u" and tree[1].strip() == "not":
+        return _equalities(tree[2], not truth)
+    if tree[0] != "b":
+        return []
+    op = tree[1]
+    if (op == "and" and truth) or (op == "or" and not truth):
+        return _equalities(tree[2], truth) + _equalities(tree[3], truth)
+    if (op == "==" and truth) or (op == "!=" and not truth):
+        return [(tree[2], tree[3]), (tree[3], tree[2])]
+    return []
+
+
+_INPUT_NAMES = {"in_channels", "in_features", "in_size"}
+
+
+def assume(shape, test, truth: bool):
+    """`shape` on a path where the condition `test` (a V) is `truth`: a size written in the input's
+    terms (`in_channels`) is rewritten in the parameters' (`w`) where the condition says they agree,
+    so both paths of `downsample: if in.channels != w { conv(w, 1x1) }` give `w` channels."""
+    from .pyvalues import names_in
+
+    pairs = [(a, b) for a, b in _equalities(test.code if test is not None else None, truth)
+             if names_in(a) & _INPUT_NAMES and not names_in(b) & _INPUT_NAMES]
+    if not pairs:
+        return shape
+    out = []
+    for s in shape:
+        for a, b in pairs:
+            if not s.const and s.code == a:
+                s = V(s.value, b, s.deps | test.deps)
+                break
+        out.append(s)
+    return type(shape)(out) if type(shape) is tuple else _rebuilt(shape, out)
+
+
+def _rebuilt(shape, sizes):
+    from cnnc.dsl.ops_args import axes_of, with_axes
+
+    return with_axes(tuple(sizes), axes_of(shape))

@@ -19,7 +19,7 @@ from cnnc.dsl.ops import OPS, coerce
 from cnnc.dsl.ops_args import axes_of, with_axes
 
 from . import names
-from .pybranch import module_if
+from .pybranch import assume, module_if
 from .pycode import show
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS, Code
 from .pyvalues import BLIND, CannotExpress, V, opaque, plain, product, substitute, names_in, total, translate
@@ -541,7 +541,12 @@ class Walk:
         if branch_ctx is not ctx and not any(t[1] == branch_ctx.target for _, t, _ in self.init[start + 1:]
                                              if isinstance(t, tuple) and len(t) > 1):
             del self.init[start]  # no branch holds a module: no container
-        path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
+        try:
+            path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
+        except CannotExpress:  # numbered after an `if` no instance takes: a merge holds no module
+            if not self.blind:
+                raise
+            path = None
         node = self.gen.node(path) if path is not None and not self.blind else None
         if merge.op == "concat":
             shape = (total([o.shape[0] for o in outs]), *outs[0].shape[1:])
@@ -595,8 +600,9 @@ class Walk:
         shape = flow.shape
         if v.value is True:
             shape = out.shape
-        merged = tuple(a if (a is b or (a.const and b.const and a.value == b.value)) else opaque(a.value, a, b, v)
-                       for a, b in zip(flow.shape, out.shape)) if len(out.shape) == len(flow.shape) else None
+        kept, built = assume(flow.shape, v, False), assume(out.shape, v, True)
+        merged = tuple(a if (a is b or _same(a, b)) else opaque(a.value, a, b, v)
+                       for a, b in zip(kept, built)) if len(out.shape) == len(flow.shape) else None
         if merged is None:
             raise CannotExpress(v.deps)
         result = self.value()

@@ -171,14 +171,10 @@ class _File(ForwardPrinter):
 
         def sig():
             used = w.used_names
-            if cname in used:
-                signature.append("in_channels")
+            inputs = [name for name in (cname, "in_size") if name in used]  # before any default
+            signature.extend("in_channels" if name == cname else name for name in inputs)
             signature.extend((p.name, py) for p, py in params if py in used)  # unread ones are dropped
-            if "in_size" in used:
-                signature.append("in_size")
-            return ([cname] if cname in used else []) + [
-                py if d is None else f"{py}={d}" for py, d in defaults if py in used] + (
-                ["in_size"] if "in_size" in used else [])
+            return inputs + [py if d is None else f"{py}={d}" for py, d in defaults if py in used]
 
         lines = self.render(w, "__CLASS__", sig, ctx.kind == "seq", out, block, network=False)
         key = (block.name, "\n".join(t for t, _ in lines))

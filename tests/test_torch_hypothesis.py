@@ -109,3 +109,76 @@ def test_random_networks_match_the_analysis(text):
     out.pow(2).mean().backward()
     with torch.no_grad():
         assert model.eval()(x).shape == out.shape
+
+
+# ---- several instances of one block that differ in which `if` branches exist -------------------------
+
+BRANCHING = """
+block Body(w, stride, se, deep) {
+    pre: if in.channels != w { conv(w, 1x1);  relu }
+    if in.height > 4 { conv(w, 3x3, stride=stride, pad=1) } else { conv(w, 1x1) }
+    batchnorm;  relu
+    if se { mul {} | { avgpool(global);  conv(max(1, w // 2), 1x1);  relu;  conv(w, 1x1);  sigmoid } }
+    tail: Chain(w, deep)
+}
+block Chain(w, deep) {
+    conv(w, 3x3, pad=1);  relu
+    if deep { conv(w, 3x3, pad=1);  relu }
+}
+block Cond(w, stride = 1, se = false, deep = false) {
+    if stride == 1 and in.channels == w {
+        add { body: Body(w, stride, se, deep) } | {}
+    } else {
+        body: Body(w, stride, se, deep)
+    }
+}
+"""
+
+
+@st.composite
+def branching_networks(draw):
+    shape = (draw(st.integers(1, 4)), draw(st.integers(3, 12)), draw(st.integers(3, 12)))
+    lines = []
+    for position in range(draw(st.integers(3, 6))):
+        w = draw(st.integers(1, 6)) if draw(st.booleans()) else None  # None: keep the channels (a residual)
+        stride, se, deep = draw(st.sampled_from([1, 2])), draw(st.booleans()), draw(st.booleans())
+        width = "in.channels" if w is None else str(w)
+        lines.append(f"b{position}: Cond({width}, stride={stride}, se={str(se).lower()}, deep={str(deep).lower()})")
+    body = "\n    ".join(lines)
+    return (f"{BRANCHING}\nnetwork Branching(classes = 3) {{\n    input {'x'.join(map(str, shape))}\n"
+            f"    {body}\n    avgpool(global);  flatten;  fc: linear(classes)\n}}\n")
+
+
+@settings(max_examples=int(os.environ.get("CNNC_PROPERTY_EXAMPLES", "25")), deadline=None,
+          derandomize=os.environ.get("CNNC_PROPERTY_RANDOM") != "1",
+          suppress_health_check=[HealthCheck.too_slow])
+@given(branching_networks())
+def test_instances_differing_in_branches_share_one_class_and_match_the_analysis(text):
+    import ast
+
+    from cnnc.pysource import generate
+
+    graph = dsl.build(text=text)
+    source = generate(graph)
+    classes = [n.name for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
+    used = {e.block for _, d in graph.nodes(data=True) for e in d["scope"]}
+    for block in used:  # one class per block definition, taking the block's parameters
+        assert classes.count(block) == 1 and not [c for c in classes if c.rstrip("0123456789") == block
+                                                  and c != block], (block, classes, source)
+    model = module_from_graph(graph)
+    assert sum(p.numel() for p in model.parameters()) == graph.graph["totals"]["params"]
+    seen = {}
+    hooks = []
+    for path, data in graph.nodes(data=True):
+        if data.get("params"):  # every layer with weights: its module, its own count, its output
+            module = model.get_submodule(path)
+            assert sum(p.numel() for p in module.parameters()) == data["params"], path
+            hooks.append(module.register_forward_hook(
+                lambda m, i, o, path=path: seen.__setitem__(path, tuple(o.shape))))
+    x = torch.randn(2, *graph.graph["inputs"]["input"])
+    out = model.train()(x)
+    for h in hooks:
+        h.remove()
+    assert seen == {p: (2, *graph.nodes[p]["shape"]) for p, d in graph.nodes(data=True) if d.get("params")}
+    assert tuple(out.shape) == (2, *graph.nodes[graph.graph["outputs"]["output"]]["shape"])
+    out.pow(2).mean().backward()
