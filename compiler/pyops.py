@@ -117,7 +117,9 @@ def _layernorm(a, ins, out, inplace):
 def _scale(a, ins, out, inplace):
     shape = ins[0]
     dims = (channels_of(shape), 1, 1) if axes_of(shape) == "CHW" else (channels_of(shape),)
-    return Layer("nn.Parameter", (Arg(None, Code(f"torch.full({dims!r}, {literal(a['init'])})"), None),),
+    init = a["init"]  # a number, or the code of a block parameter (the generator's value)
+    init = literal(init) if isinstance(init, (int, float)) else str(init)
+    return Layer("nn.Parameter", (Arg(None, Code(f"torch.full({dims!r}, {init})"), None),),
                  apply="{self} * {x}")
 
 
