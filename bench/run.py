@@ -20,6 +20,8 @@
 7. The deploy build (bench/bench_deploy.py) against torchvision's eager model (or, without
    torchvision, the non-deploy compiled module) at each --batches, for each --deploy-nets that
    exists in archs/.
+8. Generated code (bench/generated_lines.py): per zoo network, the .cnn lines beside the generated
+   module's, and for ResNet-50 and VGG-16 beside torchvision's source.
 
 `--smoke` runs every figure once at the smallest sizes (CI runs it, so no figure rots unnoticed).
 Timings on a shared machine are noisy: compare the ratios, which are measured side by side.
@@ -330,8 +332,15 @@ def main() -> None:
             deployed += measure(name, batches, args.deploy_repeats, variants, size=64 if args.smoke else 224)
         else:
             skipped.append(f"deploy {name} (no archs/{name}.cnn)")
+    progress("generated lines")
+    from generated_lines import rows as line_rows
+    from generated_lines import table as line_table
+
+    counted = line_table(line_rows())
     print(table(machine_line + f", {os.getloadavg()[0]:.1f} at end", summary, others, skipped, again, built,
                 scaled, sizes, deployed))
+    print("\nGenerated code (bench/generated_lines.py): non-blank, non-comment lines, docstrings excluded:\n")
+    print(counted)
 
 
 if __name__ == "__main__":
