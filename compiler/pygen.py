@@ -15,7 +15,7 @@ import dataclasses
 
 from cnnc.dsl import ast
 from cnnc.dsl.elaborate import _default, _Elaborator
-from cnnc.dsl.ops import OPS, coerce
+from cnnc.dsl.ops import OPS, OpProblem, coerce
 from cnnc.dsl.ops_args import axes_of, with_axes
 
 from . import names
@@ -43,6 +43,15 @@ def _bare_parameter_in_group(call, path, naming):
     return CnnError(f"{call.name} `{path}`: a bare parameter cannot sit in the group of layers `{group}`", call.span,
                     hint="put it directly in a block or the network (as ConvNeXt's layer_scale), "
                          "or make the group a block")
+
+
+def _coerced(arg_spec, value, blind):
+    """An argument of code check never elaborated (a branch not taken): a value the op refuses
+    there fixes the branch's condition instead."""
+    try:
+        return coerce(arg_spec.kind, value, arg_spec.name)
+    except OpProblem:
+        raise CannotExpress(blind or {"?"}) from None
 
 
 def _value(v):
@@ -300,8 +309,8 @@ class Walk:
             if arg_spec.name in given:
                 v = self.expr(given[arg_spec.name].value, frame, flow.shape)
                 if v.const or (not v.deps and v.value is not BLIND):
-                    args[arg_spec.name] = node["args"][arg_spec.name] if node else coerce(
-                        arg_spec.kind, v.value, arg_spec.name)
+                    args[arg_spec.name] = node["args"][arg_spec.name] if node else _coerced(
+                        arg_spec, v.value, self.blind)
                 else:
                     if node is not None:
                         v = V(node["args"][arg_spec.name], v.code, v.deps)
@@ -519,6 +528,18 @@ class Walk:
             self.exports.append((f"{path}.{side}" if path else side, vid, call.span))
         return Flow(outs[0], out_shape, None)
 
+    def repeated_branches(self, path, merge, outs) -> int:
+        """How many branches give a tensor an earlier branch gave (the elaborator routes each through
+        an identity node): read from the elaborated merge when there is one (a block that passes its
+        input through is a new value here, the same tensor there), else from the values here."""
+        node = self.gen.node(path) if path is not None and not self.blind else None
+        if node is None:
+            return sum(any(out.vid == o.vid for o in outs[:index]) for index, out in enumerate(outs))
+        spans = {b.span for b in merge.branches}
+        graph = self.gen.g
+        return sum(graph.nodes[source]["op"] == "identity" and graph.nodes[source]["span"] in spans
+                   for source in graph.predecessors(path))
+
     def call_stmt(self, access, flows, shape, span, label=None, op=None, ctor=None):
         out = self.value()
         self.stmts.append(Stmt("call", [f.vid for f in flows], [out], span, access=access, label=label,
@@ -533,16 +554,15 @@ class Walk:
         if label and naming.prefix is not None:  # the branches' layers are children of the merge's label
             branch_ctx = self.container(ctx, names.module_names([label])[label], merge.branches, merge.span)
         for branch in merge.branches:
-            out = self.item(branch.item, branch.label, flow, inner, frame, branch_ctx)
-            if any(out.vid == o.vid for o in outs):
-                if inner.prefix is not None:
-                    inner.next(None)
-            outs.append(out)
+            outs.append(self.item(branch.item, branch.label, flow, inner, frame, branch_ctx))
         if branch_ctx is not ctx and not any(t[1] == branch_ctx.target for _, t, _ in self.init[start + 1:]
                                              if isinstance(t, tuple) and len(t) > 1):
             del self.init[start]  # no branch holds a module: no container
         try:
             path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
+            if inner.prefix is not None:  # the elaborator's identity node per repeated tensor, numbered after
+                for _ in range(self.repeated_branches(path, merge, outs)):
+                    inner.next(None)
         except CannotExpress:  # numbered after an `if` no instance takes: a merge holds no module
             if not self.blind:
                 raise

@@ -222,6 +222,13 @@ FOUND_BY_EXECUTING = {
     # it, and the generator crashed (KeyError) translating it; the branch's condition is now fixed
     "unbound-value-in-an-untaken-branch": "block B() { add { @w; relu } | {} }\n"
                                           "network N(k = 5) { input 3x8x8; if k < 2 { B() }; relu }\n",
+    # an argument the op refuses, in code check never elaborated: compile crashed (OpProblem)
+    "refused-argument-in-an-untaken-branch": "block B() { layernorm(eps=1e999 - 1e999) }\n"
+                                             "network N(k = 5) { input 3x8x8; if k < 2 { B() }; relu }\n",
+    # a block that passes its input through, merged with that input: the elaborator's identity node
+    # for the repeated tensor was numbered differently by the generator (compile crashed)
+    "pass-through-block-merged-with-its-input": "block S() { output aux { tanh } }\n"
+                                                "network M { input 3x8x8; concat { S() } | {}; batchnorm }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
