@@ -7,6 +7,9 @@ Run by `dsl.build` after elaboration; each check appends `Warning_`s to `graph.g
   division silently drops input rows or columns at the bottom or right border. Layers whose window
   is narrower than their stride (a 1x1 stride-2 shortcut) skip pixels everywhere by design and are
   not reported; neither are `ceil=true` pools, which keep the partial window.
+- `oversized-stride`: a stride longer than the whole padded input (and than 256): only the first
+  window is ever computed, the output is the same for any such stride, and torch's backward pass (the input's
+  gradient) takes time that grows with the stride (a stride of 100,000 on a 32x32 map: over 30 s).
 - `constant-condition`: an `if` whose condition depends on no parameter, variable or `in.*`
   (`if 1 > 2 { ... }`), so one of its branches can never be taken. The condition is evaluated
   within the build's expression budget (`Limits.max_work`), like every other expression.
@@ -24,7 +27,7 @@ from .values import WORDS, show
 def lint(graph, program, network: ast.NetworkDef, budget: Budget | None = None) -> list[Warning_]:
     """Add the lint warnings of an elaborated graph (and its source) to graph.graph["warnings"].
     `budget` is the build's expression budget (a fresh one by default)."""
-    found = (unused_layers(graph) + lossy_strides(graph)
+    found = (unused_layers(graph) + lossy_strides(graph) + oversized_strides(graph)
              + constant_conditions(program, network, budget or Budget()))
     graph.graph.setdefault("warnings", []).extend(found)
     return found
@@ -97,6 +100,35 @@ def lossy_strides(graph) -> list[Warning_]:
             key = (data.span.path, data.span, lost, tuple(shape))
             sites.setdefault(key, []).append(node)
     return [_lossy_warning(nodes, span, lost, shape, graph) for (_, span, lost, shape), nodes in sites.items()]
+
+
+# Below this, a stride past a small input (a 1x1 map downsampled by 2 at a small input size) is
+# harmless and common; torch's backward at stride 256 costs ~0.05 s.
+OVERSIZED_STRIDE = 256
+
+
+def oversized_strides(graph) -> list[Warning_]:
+    sites: dict = {}
+    for node, data in graph.nodes(data=True):
+        window = _window_args(data)
+        sources = [source for source, _ in graph.in_edges(node)]
+        if window is None or len(sources) != 1 or len(graph.nodes[sources[0]].shape) != 3:
+            continue
+        shape = graph.nodes[sources[0]].shape
+        _, stride, pad, _ = window
+        extents = [shape[1 + i] + 2 * pad[i] for i in range(2)]
+        if any(stride[i] > max(extents[i], OVERSIZED_STRIDE) for i in range(2)):
+            sites.setdefault((data.span.path, data.span, tuple(stride), tuple(extents)), []).append(node)
+    warnings = []
+    for (_, span, stride, extents), nodes in sites.items():
+        data = graph.nodes[nodes[0]]
+        also = f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else ""
+        warnings.append(Warning_(
+            "oversized-stride", f"{data['op']} `{nodes[0]}`{also}: stride {'x'.join(map(str, stride))} is longer "
+            f"than the padded {'x'.join(map(str, extents))} input: only its first window is computed", span,
+            hint="any stride up to the input's size gives the same output; torch's backward pass slows down "
+                 "in proportion to the stride"))
+    return warnings
 
 
 def _lossy_warning(nodes: list, span, lost: tuple, shape: tuple, graph) -> Warning_:

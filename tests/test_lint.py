@@ -158,3 +158,18 @@ def test_one_unused_layer_warning_per_source_site():
 
 def test_side_heads_are_used():
     assert codes(net("    output aux { flatten; linear(10) }\n    relu")) == []
+
+
+def test_oversized_stride_warns_and_the_fuzzer_does_not_run_its_slow_backward(tmp_path):
+    """torch's conv backward takes time in proportion to the stride (16,777,217 hung a fuzz run)."""
+    [warning] = warnings_of(net("    c: conv(4, 3x3, stride=300, pad=1)", shape="3x8x8"))
+    assert warning.code == "oversized-stride"
+    assert warning.message == ("conv `c`: stride 300x300 is longer than the padded 10x10 input: "
+                               "only its first window is computed")
+    # a small stride past a small map (ResNet's last stage at a small --input) is not reported
+    assert warnings_of(net("    c: conv(4, 1x1, stride=2); conv(4, 1x1, stride=256)", shape="3x1x1")) == []
+    from cnnc.fuzz_exec import execute
+
+    path = tmp_path / "s.cnn"
+    path.write_text(net("    c: conv(4, 3x3, stride=16777217, pad=1); relu", shape="3x8x8"))
+    assert execute(str(path)).startswith("skipped (stride past the input")
