@@ -10,7 +10,8 @@ invariant is the CI one: success, or a located error with exit 1; no traceback, 
 status, under 2 s of CPU per command. A failing case is saved under bench/fuzz_failures/ and the
 run goes on; so is the slowest case. The case being run is written to bench/fuzz_failures/running.cnn
 first, and a case that runs longer than --case-limit seconds of wall time is stopped (SIGALRM) and
-counted as a failure, so a hang is recorded instead of stalling the run. At the end it prints the figures recorded in bench/RESULTS.md:
+counted as a failure, so a hang is recorded instead of stalling the run; a case stuck in torch's
+native code (which the signal cannot interrupt) is saved as hung.cnn and ends the run (exit 3). At the end it prints the figures recorded in bench/RESULTS.md:
 cases per strategy, outcomes, executed programs, the longest command, peak memory.
 """
 from __future__ import annotations
@@ -19,8 +20,11 @@ import argparse
 import collections
 import random
 import resource
+import os
+import shutil
 import signal
 import sys
+import threading
 import tempfile
 import time
 import traceback
@@ -40,6 +44,18 @@ def _stop_case(signum, frame):
     raise CaseTimeout("case ran past the wall-clock limit")
 
 
+def _watchdog(case_started: list, case_limit: float, counts) -> None:
+    """SIGALRM interrupts Python code only: a case stuck inside torch's native code is caught here,
+    saved as hung.cnn, and the run ends with what it has (exit 3)."""
+    while True:
+        time.sleep(5)
+        if case_started[0] and time.monotonic() - case_started[0] > 2 * case_limit:
+            shutil.copy(FAILURES / "running.cnn", FAILURES / "hung.cnn")
+            print(f"a case ran past {2 * case_limit:.0f} s inside native code: {FAILURES / 'hung.cnn'}; "
+                  f"cases so far: {sum(counts.values())} {dict(sorted(counts.items()))}", flush=True)
+            os._exit(3)
+
+
 def run(minutes: float, seed: int, cases: int | None = None, progress: float = 60.0,
         case_limit: float = 60.0) -> dict:
     rng = random.Random(seed)
@@ -49,6 +65,8 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
     counts, outcomes, executed, failures = (collections.Counter(), collections.Counter(),
                                             collections.Counter(), [])
     slowest: str | bytes = ""
+    case_started = [0.0]
+    threading.Thread(target=_watchdog, args=(case_started, case_limit, counts), daemon=True).start()
     longest_run = (0.0, "")
     start = time.monotonic()
     deadline, report = start + 60 * minutes, start + progress
@@ -63,6 +81,7 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
             path, text = fuzz.write_case(directory, data)
             before = fuzz.TIMER.longest
             began = time.process_time()
+            case_started[0] = time.monotonic()
             signal.signal(signal.SIGALRM, _stop_case)
             signal.setitimer(signal.ITIMER_REAL, case_limit)
             try:
@@ -81,6 +100,7 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
                 failures.append((str(saved), traceback.format_exc(limit=1).strip().splitlines()[-1][:300]))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                case_started[0] = 0.0
             if fuzz.TIMER.longest != before:
                 slowest = data
             if time.monotonic() > report:
