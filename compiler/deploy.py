@@ -16,6 +16,10 @@ no tracing and no example input:
 - 4-D weights are channels_last when the network has grouped convs (so convolutions run in that
   layout end to end); measured on CPU, dense networks run faster in the contiguous layout.
 - Parameters do not require grad; `train(True)` is refused.
+- Each plain nn.Conv2d becomes a `PackedConv2d` (same object, same weights and state_dict): for
+  float32 inference on a CPU with oneDNN it reorders its weight into oneDNN's layout once and keeps
+  it, where nn.Conv2d reorders it on every call (1.2x-1.3x on ResNet-50 and VGG-16 here). Anywhere
+  else (CUDA, other dtypes, export, torch.compile, tracing) it is nn.Conv2d.
 
 The transformation relies on two stable facts of the PyTorch backend: the module's attribute paths
 are the IR's node paths (its state_dict keys), and the generated `forward` calls the module at a
@@ -79,6 +83,10 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
         channels_last = prefers_channels_last(graph)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    for module in model.modules():
+        if type(module) is torch.nn.Conv2d and module.padding_mode == "zeros" and not isinstance(module.padding, str):
+            module.__class__ = PackedConv2d
+            module.forget_packed()
     model.requires_grad_(False)
     _inference_only(model)
     return model
@@ -256,6 +264,48 @@ def _fold(producer, bn) -> bool:
     else:
         producer.bias = torch.nn.Parameter(bias.to(weight.dtype), requires_grad=False)
     return True
+
+
+_ONEDNN = torch.backends.mkldnn.is_available()
+
+
+class PackedConv2d(torch.nn.Conv2d):
+    """nn.Conv2d whose float32 CPU inference runs oneDNN's convolution on a weight reordered once
+    into oneDNN's blocked layout (for the last input shape seen), instead of on every call.
+
+    The module's parameters stay the dense nn.Conv2d ones (state_dict, `.to()`, export unchanged);
+    the packed copy is a cache, rebuilt when the input shape or the weight changes and never
+    pickled. Where packing does not apply it runs nn.Conv2d's forward."""
+
+    def forget_packed(self) -> None:
+        self._packed, self._packed_key = None, None
+
+    def _packs(self, x) -> bool:
+        # compiling, exporting and tracing first: the other tests are not traceable
+        return (not torch.compiler.is_compiling() and not torch.jit.is_scripting() and not torch.jit.is_tracing()
+                and not torch.onnx.is_in_onnx_export() and type(x) is torch.Tensor
+                and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4
+                and self.weight.dtype == torch.float32 and self.weight.device.type == "cpu"
+                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
+                and _ONEDNN and torch.backends.mkldnn.enabled)
+
+    def forward(self, x):
+        if not self._packs(x):
+            return super().forward(x)
+        key = (tuple(x.shape), self.weight.data_ptr(), self.weight._version)
+        if self._packed_key != key:
+            self._packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                self.weight.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation),
+                self.groups, list(x.shape))
+            self._packed_key = key
+        return torch.ops.mkldnn._convolution_pointwise(
+            x, self._packed, self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
+            "none", [], "")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state["_packed"], state["_packed_key"] = None, None
+        return state
 
 
 class _Dead(torch.nn.Module):

@@ -237,3 +237,41 @@ def test_cli_compile_deploy(tmp_path, capsys):
     assert "--deploy" in capsys.readouterr().err
     assert main(["compile", "archs/lenet5.cnn", "--weights", str(weights), "--format", "pt2",
                  "-o", str(tmp_path / "x.pt2")]) == 0
+
+
+def test_convs_run_on_prepacked_weights_and_fall_back_elsewhere():
+    import copy
+    import pickle
+
+    from cnnc.deploy import PackedConv2d
+
+    graph = dsl.build("archs/resnet18.cnn", input="3x32x32")
+    model = trained(graph)
+    deployed = deploy_module(graph, model)
+    convs = [m for m in deployed.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(type(m) is PackedConv2d for m in convs)
+    names = {name for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)}
+    assert {f"{name}.weight" for name in names} <= set(deployed.state_dict())  # same keys, dense tensors
+    assert all(deployed.state_dict()[f"{name}.weight"].layout == torch.strided for name in names)
+    conv = deployed.conv1
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        assert relative(deployed(x), expected) <= 1e-4
+        if torch.backends.mkldnn.is_available():
+            assert conv._packed is not None and conv._packed_key[0] == (2, 3, 32, 32)
+        packed = conv._packed
+        deployed(torch.randn(3, 3, 40, 40))  # another shape: packed again for it
+        assert conv._packed is not packed or packed is None
+        # a changed weight is seen (the cache follows the weight's version)
+        dense = torch.nn.functional.conv2d(x, conv.weight * 2, conv.bias, conv.stride, conv.padding)
+        conv.weight.mul_(2)
+        assert relative(conv(x), dense) <= 1e-5
+        # float64 runs nn.Conv2d's own forward
+        conv.double()
+        assert torch.equal(conv(x.double()), torch.nn.functional.conv2d(x.double(), conv.weight, conv.bias,
+                                                                        conv.stride, conv.padding))
+    clone = pickle.loads(pickle.dumps(copy.deepcopy(deployed.float())))
+    assert clone.conv1._packed is None
+    with torch.no_grad():
+        assert relative(clone(x), deployed(x)) <= 1e-6
