@@ -145,11 +145,13 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
     for keyword, text, body in heads(list(flags) + [None], printed):
         w.emit((keyword, text), cond.span)
         w.init.extend(body)
-    return Flow(result, _joined(flow, outs, taken_out, deps), None)
+    return Flow(result, _joined(flow, outs, taken_out, deps, [t for t, _ in branches]), None)
 
 
-def _joined(flow, outs, taken, deps):
-    """The shape after the `if`: the taken branch's values, code where every branch agrees."""
+def _joined(flow, outs, taken, deps, tests):
+    """The shape after the `if`: the taken branch's values; code where every branch agrees, else
+    the branches' codes under the conditions (`in_channels // 2 + out // 2 if stride == 1 else ...`),
+    which a caller that knows the arguments reduces to one branch."""
     from .pygen import _same
 
     if any(len(o.shape) != len(flow.shape) for o in outs):
@@ -158,10 +160,17 @@ def _joined(flow, outs, taken, deps):
     for i in range(len(flow.shape)):
         value = taken.shape[i].value if taken is not None else BLIND
         first = outs[0].shape[i]
-        if all(_same(o.shape[i], first) for o in outs[1:]):
+        sizes = [o.shape[i] for o in outs]
+        if all(_same(s, first) for s in sizes[1:]):
             shape.append(first if first.const else V(value, first.code, first.deps))
+        elif all(s.const or s.code is not None for s in sizes) and all(
+                t is None or t.const or t.code is not None for t in tests):
+            tree = sizes[-1].tree()
+            for test, size in zip(reversed(tests[:-1]), reversed(sizes[:-1])):
+                tree = ("?", test.tree(), size.tree(), tree)
+            shape.append(V(value, tree, deps.union(*(s.deps for s in sizes))))
         else:
-            shape.append(opaque(value, *[o.shape[i] for o in outs], V(0, None, deps)))
+            shape.append(opaque(value, *sizes, V(0, None, deps)))
     return tuple(shape)
 
 

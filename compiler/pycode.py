@@ -3,6 +3,7 @@ way `ruff format` (Black) formats them, so that generated files pass `ruff forma
 
 An expression is a tuple: ("n", name), ("l", value), ("b", op, left, right), ("u", op, operand),
 ("i", target, index), ("c", function, args, kwargs), ("t", items), ("a", target, attribute), or
+("?", test, then, otherwise) for `then if test else otherwise`, or
 ("raw", code) for code written elsewhere (a literal constant's name, a call built by pyops).
 """
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _string(text: str) -> str:
 
 def _prec(tree) -> int:
     kind = tree[0]
+    if kind == "?":
+        return 5
     if kind == "b":
         return _PREC[tree[1]]
     if kind == "u":
@@ -73,6 +76,8 @@ def show(tree) -> str:
         return f"{_wrap(tree[2], left_min)} {op} {_wrap(tree[3], right_min)}"
     if kind == "u":
         return f"{tree[1]}{_wrap(tree[2], _prec(tree))}"
+    if kind == "?":
+        return f"{_wrap(tree[2], 6)} if {_wrap(tree[1], 6)} else {_wrap(tree[3], 5)}"
     if kind == "i":
         return f"{_wrap(tree[1], 100)}[{show(tree[2])}]"
     if kind == "a":

@@ -247,7 +247,31 @@ def substitute(tree, mapping: dict):
         return ("c", tree[1], [substitute(a, mapping) for a in tree[2]])
     if tree[0] == "t":
         return ("t", [substitute(a, mapping) for a in tree[1]])
+    if tree[0] == "?":
+        test = fold(substitute(tree[1], mapping))
+        if test[0] == "l":  # known once the caller's arguments are in: the branch it takes
+            return substitute(tree[2] if test[1] else tree[3], mapping)
+        return ("?", test, substitute(tree[2], mapping), substitute(tree[3], mapping))
     return None
+
+
+_FOLD = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+         "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+         "and": lambda a, b: a and b, "or": lambda a, b: a or b, "is": lambda a, b: a is b,
+         "is not": lambda a, b: a is not b}
+
+
+def fold(tree):
+    """A condition with literals only, as its literal (`2 == 1` -> False); else the tree."""
+    if tree[0] == "b" and tree[1] in _FOLD:
+        left, right = fold(tree[2]), fold(tree[3])
+        if left[0] == "l" and right[0] == "l":
+            return ("l", _FOLD[tree[1]](left[1], right[1]))
+        return ("b", tree[1], left, right)
+    if tree[0] == "u" and tree[1].strip() == "not":
+        operand = fold(tree[2])
+        return ("l", not operand[1]) if operand[0] == "l" else ("u", tree[1], operand)
+    return tree
 
 
 def names_in(tree) -> set:
@@ -269,4 +293,6 @@ def names_in(tree) -> set:
         return set().union(*(names_in(a) for a in tree[1])) if tree[1] else set()
     if tree[0] == "a":
         return names_in(tree[1])
+    if tree[0] == "?":
+        return names_in(tree[1]) | names_in(tree[2]) | names_in(tree[3])
     return set()

@@ -58,15 +58,7 @@ def _classes(source: str) -> list[ast.ClassDef]:
     return [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)]
 
 
-# Blocks whose instances the translator could not yet share one class for (their arguments fixed per
-# instance by the fallback): expected failures, listed so that a fix shows.
-NOT_YET_SHARED = {"shufflenet_v2_x1_0"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet one class per block"))
-    if p.stem in NOT_YET_SHARED else p
-    for p in SOURCES if p.parent.name == "archs"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.parent.name == "archs"], ids=lambda p: p.stem)
 def test_one_class_per_block_definition(path):
     """No `Bottleneck2`, no argument-less per-instance classes, no `getattr(self, "N")`."""
     graph = dsl.build(str(path.relative_to(ROOT)))
