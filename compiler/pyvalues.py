@@ -136,6 +136,12 @@ def _tree(expr, env, shape, blind, names) -> V:
     if isinstance(expr, ast.FuncCall):
         args = [_tree(a, env, shape, blind, names) for a in expr.args]
         name = names.get(expr.name, expr.name)
+        if expr.name in ("min", "max") and len(args) == 1 and args[0].deps:
+            # the language's min(x) of one number is x; Python's needs an iterable
+            if args[0].value is BLIND:
+                return V(BLIND, None, args[0].deps | blind)
+            if not isinstance(args[0].value, tuple):
+                return args[0]
         if expr.name not in _FUNCS:  # no Python spelling: a value only when constant
             deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
             if not deps and all(a.value is not BLIND for a in args):

@@ -229,6 +229,9 @@ FOUND_BY_EXECUTING = {
     # for the repeated tensor was numbered differently by the generator (compile crashed)
     "pass-through-block-merged-with-its-input": "block S() { output aux { tanh } }\n"
                                                 "network M { input 3x8x8; concat { S() } | {}; batchnorm }\n",
+    # the language's min(x) of one number is x; the generated `min(stride)` raised TypeError
+    "min-of-one-number": "block B(s) { deconv(2, 3x3, stride=min(s)); relu; conv(2, 1x1, stride=max(s)) }\n"
+                         "network N(stride = 2) { input 3x8x8; B(stride); B(1) }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
