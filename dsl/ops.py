@@ -101,7 +101,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     _spec("lrn", "norm", [("size", "int+", 5), ("alpha", "float", 1e-4), ("beta", "float", 0.75), ("k", "float", 1.0)],
           R.same_spatial("lrn"), positional=1, text=L.with_arg("size"),
           doc="local response normalisation across channels"),
-    _spec("scale", "norm", [("init", "float", 1.0)], R.scale_shape, R.scale_costs,
+    _spec("scale", "norm", [("init", "float", 1.0)], R.same, R.scale_costs,
           doc="a learnable per-channel scale, a bare parameter named by the layer (ConvNeXt's layer_scale, "
               "shape Cx1x1), initialised to `init`"),
     # ---- activations

@@ -7,6 +7,8 @@ the name of each axis (`"HWC"`), so that ops which read channels find them where
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 from .values import show
@@ -92,6 +94,9 @@ def fmt(value) -> str:
 PADDING_WORDS = ("same", "valid", "tf_same")
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # non-finite values are float32 values; finite ones past this are not
+
+
 def coerce(kind: str, value, what: str):
     """Check and normalise an evaluated argument; raises OpProblem with a plain message."""
     if kind == "int+" or kind == "int0":
@@ -125,6 +130,10 @@ def coerce(kind: str, value, what: str):
     if kind in ("float", "float+", "prob", "prob1"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OpProblem(f"{what} must be a number, got {fmt(value)}")
+        if isinstance(value, int) and abs(value) > FLOAT32_MAX or math.isfinite(value) and abs(value) > FLOAT32_MAX:
+            shown = f"{value:g}" if isinstance(value, float) else f"{value:.3e}"
+            raise OpProblem(f"{what} {shown} is beyond the range of float32 (+-3.4e38), the type of the "
+                            "network's tensors")
         value = float(value)
         if kind == "float+" and not value > 0:
             raise OpProblem(f"{what} must be positive, got {value:g}")

@@ -298,18 +298,6 @@ def layernorm_costs(a: dict, shapes: list[Shape], out: Shape) -> Costs:
     return Costs(params=params, trainable=params)
 
 
-FLOAT32_MAX = 3.4028234663852886e38
-
-
-def scale_shape(a: dict, shapes: list[Shape]) -> Shape:
-    """The parameter is float32: a finite initial value past its range cannot be stored (torch.full
-    refuses it); non-finite values are float32 values."""
-    init = a["init"]
-    if abs(init) > FLOAT32_MAX and init not in (float("inf"), float("-inf")):
-        raise OpProblem(f"init {init:g} is beyond the range of float32 (+-3.4e38), the parameter's type", arg="init")
-    return shapes[0]
-
-
 def scale_costs(a: dict, shapes: list[Shape], out: Shape) -> Costs:
     c = channels_of(shapes[0])
     return Costs(params=c, trainable=c)

@@ -244,8 +244,12 @@ def test_found_by_executing(tmp_path, name):
     assert outcome["summary"] == 0 and outcome["executed"] == "ran", outcome
 
 
-def test_a_layer_scale_beyond_float32_is_a_located_error(tmp_path):
-    """torch.full refused `scale(init=1e308)` when the module was built; check accepted it."""
+def test_a_float_argument_beyond_float32_is_a_located_error(tmp_path):
+    """torch.full refused `scale(init=1e308)` when the module was built, and nn.LeakyReLU(1e308) when
+    it ran; check accepted both. Every float argument is held to float32's range (non-finite values
+    are float32 values)."""
+    with pytest.raises(CnnError, match=r"slope 1e\+308 is beyond the range of float32"):
+        dsl.build(text="network N { input 3x8x8; leaky_relu(slope=1e308) }")
     with pytest.raises(CnnError, match=r"init 1e\+308 is beyond the range of float32") as error:
         dsl.build(text="network N { input 3x8x8; scale(init=1e308) }")
     assert (error.value.span.line, error.value.span.column) == (1, 32)
