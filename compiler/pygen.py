@@ -765,6 +765,10 @@ class Walk:
         items = self.need(self.expr(loop.iterable, frame, flow.shape))
         token = ("loop", id(loop))
         saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
+        counted = _constant_range(loop.iterable)
+        if (items.const and counted is not None and len(items.value) > 1 and ctx.kind == "seq"
+                and not self.fixed(token) and not self.blind):  # `for i in range(7)` stays a loop
+            items = V(items.value, ("c", "range", [("l", n) for n in counted]), {token})
         if items.const or self.fixed(token) or self.fixed_all(items):
             if items.value is BLIND:
                 raise CannotExpress(items.deps or self.blind or {"?"})
@@ -885,6 +889,14 @@ class _Written:
         return self.walk.code(self.v)
 
     __str__ = __repr__
+
+
+def _constant_range(expr):
+    """The literal arguments of `range(7)` / `range(1, 7)`, else None."""
+    if isinstance(expr, ast.FuncCall) and expr.name == "range" and expr.args and all(
+            isinstance(a, ast.Literal) and type(a.value) is int for a in expr.args):
+        return [a.value for a in expr.args]
+    return None
 
 
 class _NeedCarry(Exception):
