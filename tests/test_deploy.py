@@ -265,13 +265,31 @@ def test_convs_run_on_prepacked_weights_and_fall_back_elsewhere():
         assert conv._packed is not packed or packed is None
         # a changed weight is seen (the cache follows the weight's version)
         dense = torch.nn.functional.conv2d(x, conv.weight * 2, conv.bias, conv.stride, conv.padding)
+        assert conv.activation == "relu"  # the stem's relu (its own module) runs inside the conv
+        dense = torch.relu(dense)
         conv.weight.mul_(2)
         assert relative(conv(x), dense) <= 1e-5
         # float64 runs nn.Conv2d's own forward
         conv.double()
-        assert torch.equal(conv(x.double()), torch.nn.functional.conv2d(x.double(), conv.weight, conv.bias,
-                                                                        conv.stride, conv.padding))
+        assert torch.equal(conv(x.double()), torch.relu(torch.nn.functional.conv2d(
+            x.double(), conv.weight, conv.bias, conv.stride, conv.padding)))
     clone = pickle.loads(pickle.dumps(copy.deepcopy(deployed.float())))
     assert clone.conv1._packed is None
     with torch.no_grad():
         assert relative(clone(x), deployed(x)) <= 1e-6
+
+
+def test_a_relu_that_alone_reads_a_conv_runs_inside_it():
+    from cnnc.deploy import PackedConv2d
+
+    graph = dsl.build("archs/vgg11.cnn", input="3x32x32")
+    model = trained(graph)
+    deployed = deploy_module(graph, model)
+    fused = [m for m in deployed.modules() if type(m) is PackedConv2d and m.activation == "relu"]
+    assert len(fused) == 8  # every conv of VGG-11 is followed by its own ReLU
+    assert not any(type(m) is torch.nn.ReLU for m in deployed.features.modules())
+    inputs = example_inputs(graph, batch=2)
+    with torch.no_grad():
+        expected = model(*inputs)
+        assert relative(deployed(*inputs), expected) <= 1e-4
+        assert relative(exported_program(graph, deployed).module()(*inputs), expected) <= 1e-4  # nn.Conv2d + relu
