@@ -281,9 +281,11 @@ class Walk:
             return f"{ctx.target}.{name}"
         if ctx.target == "self" or ctx.target in self.holders:
             return f'getattr({ctx.target}, "{name}")'
-        if name.isdigit() and not self.is_dict(ctx.target) and ctx.target not in self.holders:  # nn.Sequential
+        if self.is_dict(ctx.target):
+            return f'{ctx.target}["{name}"]'
+        if name.isdigit():  # a numbered child of an nn.Sequential
             return f"{ctx.target}[{name}]"
-        return f'{ctx.target}["{name}"]'
+        return f'getattr({ctx.target}, "{name}")'  # an nn.Sequential's child named by a Python keyword
 
     def add_member(self, ctx, name, ctor, span):
         """Register a submodule `name` of the container `ctx.target`."""

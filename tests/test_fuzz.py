@@ -232,6 +232,10 @@ FOUND_BY_EXECUTING = {
     # the language's min(x) of one number is x; the generated `min(stride)` raised TypeError
     "min-of-one-number": "block B(s) { deconv(2, 3x3, stride=min(s)); relu; conv(2, 1x1, stride=max(s)) }\n"
                          "network N(stride = 2) { input 3x8x8; B(stride); B(1) }\n",
+    # a group named by a Python keyword inside an nn.Sequential was indexed like a ModuleDict
+    # (`self.head["nonlocal"]`: TypeError)
+    "keyword-group-in-a-sequential": "network N { input 3x8x8; output head { relu; nonlocal: { tanh; max: relu } }; "
+                                     "relu }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
