@@ -174,7 +174,14 @@ class _File(ForwardPrinter):
             inputs = [name for name in (cname, "in_size") if name in used]  # before any default
             signature.extend("in_channels" if name == cname else name for name in inputs)
             signature.extend((p.name, py) for p, py in params if py in used)  # unread ones are dropped
-            return inputs + [py if d is None else f"{py}={d}" for py, d in defaults if py in used]
+            written, defaulted = [], False
+            for py, d in defaults:
+                if py in used:
+                    # Python wants no parameter without a default after one with a default; the .cnn
+                    # language allows it (the later one is passed by keyword or after the earlier)
+                    defaulted = defaulted or d is not None
+                    written.append(f"{py}={d if d is not None else 'None'}" if defaulted else py)
+            return inputs + written
 
         lines = self.render(w, "__CLASS__", sig, ctx.kind == "seq", out, block, network=False)
         key = (block.name, "\n".join(t for t, _ in lines))

@@ -236,6 +236,9 @@ FOUND_BY_EXECUTING = {
     # (`self.head["nonlocal"]`: TypeError)
     "keyword-group-in-a-sequential": "network N { input 3x8x8; output head { relu; nonlocal: { tanh; max: relu } }; "
                                      "relu }\n",
+    # a parameter without a default after one with a default: allowed in .cnn, a SyntaxError in Python
+    "required-after-default": "block B(s = 10, skip) { conv(skip, 1x1, stride=s) }\n"
+                              "network N { input 3x8x8; B(1, 4); B(skip=5); B(2, skip=6) }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
