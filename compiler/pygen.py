@@ -473,6 +473,9 @@ class Walk:
         for key in result.signature:
             if key == "in_channels":
                 parts.append(self.code(flow.shape[0]))
+            elif key == "in_size" and all(s.code == ("i", ("n", "in_size"), ("l", i))
+                                          for i, s in enumerate(flow.shape[1:])):  # this class's own input size
+                parts.append(self.code(V(BLIND, ("n", "in_size"), frozenset().union(*(s.deps for s in flow.shape[1:])))))
             elif key == "in_size":
                 parts.append(self.code(V(BLIND, ("t", [s.tree() for s in flow.shape[1:]]),
                                          frozenset().union(*(s.deps for s in flow.shape[1:])))
