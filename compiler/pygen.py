@@ -262,7 +262,17 @@ class Walk:
             return out_flow
         if ctx.kind != "mod":
             raise CannotExpress(self.blind or {"?"})
-        return self.seq(body, flow, inner, frame, self.container(ctx, name, body.body, span))
+        start = len(self.init)
+        sub = self.container(ctx, name, body.body, span)
+        out = self.seq(body, flow, inner, frame, sub)
+        self.drop_if_empty(start, sub)
+        return out
+
+    def drop_if_empty(self, start, sub) -> None:
+        """A container (emitted at `start`) that nothing was registered in is not built: an empty
+        group holds no module, and its label may name a layer elsewhere (`x: relu; x: repeat 0 {...}`)."""
+        if not any(isinstance(t, tuple) and len(t) > 1 and t[1] == sub.target for _, t, _ in self.init[start + 1:]):
+            del self.init[start]
 
     def container(self, ctx, name, items, span) -> Ctx:
         """A labelled group's own container: an nn.ModuleDict, or a plain nn.Module where it holds a
@@ -560,9 +570,8 @@ class Walk:
             branch_ctx = self.container(ctx, names.module_names([label])[label], merge.branches, merge.span)
         for branch in merge.branches:
             outs.append(self.item(branch.item, branch.label, flow, inner, frame, branch_ctx))
-        if branch_ctx is not ctx and not any(t[1] == branch_ctx.target for _, t, _ in self.init[start + 1:]
-                                             if isinstance(t, tuple) and len(t) > 1):
-            del self.init[start]  # no branch holds a module: no container
+        if branch_ctx is not ctx:
+            self.drop_if_empty(start, branch_ctx)
         try:
             path = (inner.prefix if label else naming.next(None)) if naming.prefix is not None else None
             if inner.prefix is not None:  # the elaborator's identity node per repeated tensor, numbered after

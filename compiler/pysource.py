@@ -73,6 +73,7 @@ class _File(ForwardPrinter):
         self.constants: dict = {}        # literal -> name
         self.classes: list = []          # (name, lines)
         self.by_text: dict = {}
+        self.translated: dict = {}       # block_class's results by how the instance is called
         self.global_names = set(self.runtime_names) | _IMPORTS | set(names.GLOBALS) | set(BUILTINS)
         self.class_base = {}
         for block in sorted(self.blocks):
@@ -100,10 +101,19 @@ class _File(ForwardPrinter):
         return self.constants[code][0]
 
     def block_class(self, block, args, shape, path, blind) -> ClassResult:
+        # instances called alike (same arguments, codes and input shape) get the same class: translate
+        # it once (a 2,000-block stage would otherwise be translated 2,000 times)
+        key = None if blind else (block.name, repr(sorted((k, _signature(v)) for k, v in args.items())),
+                                  repr([_signature(s) for s in shape]))
+        if key is not None and key in self.translated:
+            return self.translated[key]
         frozen: set = set()
         for _ in range(_ATTEMPTS):
             try:
-                return self._block_class(block, args, shape, path, blind, frozen)
+                result = self._block_class(block, args, shape, path, blind, frozen)
+                if key is not None:
+                    self.translated[key] = result
+                return result
             except CannotExpress as problem:
                 if blind:
                     raise CannotExpress(blind) from None
@@ -203,13 +213,13 @@ class _File(ForwardPrinter):
         frozen: set = set()
         for _ in range(_ATTEMPTS):
             mark = (len(self.classes), dict(self.by_text), set(self.taken_classes), dict(self.constants),
-                    set(self.runtime_used), set(self.global_names))
+                    set(self.runtime_used), set(self.global_names), dict(self.translated))
             try:
                 return self._network_class(net, values, frozen)
             except CannotExpress as problem:
                 self.classes = self.classes[:mark[0]]
                 self.by_text, self.taken_classes, self.constants = mark[1], mark[2], mark[3]
-                self.runtime_used, self.global_names = mark[4], mark[5]
+                self.runtime_used, self.global_names, self.translated = mark[4], mark[5], mark[6]
                 _fix_more(frozen, problem)
         raise AssertionError("translation did not settle")
 
@@ -255,9 +265,12 @@ class _File(ForwardPrinter):
             lines.append((INDENT * 2 + ")", None))
         else:
             lines.append((INDENT * 2 + "super().__init__()", None))
-            for depth, item, span in w.init:
+            for index, (depth, item, span) in enumerate(w.init):
                 for text in self.init_line(w, item, depth + 2):
                     lines.append((text, span))
+                if item[0] in ("if", "elif", "else", "for") and (index + 1 == len(w.init)
+                                                                 or w.init[index + 1][0] <= depth):
+                    lines.append((INDENT * (depth + 3) + "pass", span))  # a branch that builds nothing
         if network:
             lines += [(t, None) for t in self.freeze()]
             for line in init_lines(self.g):
@@ -431,6 +444,10 @@ def _fix_more(frozen: set, problem: CannotExpress) -> None:
 
 def _local_key(dep) -> bool:
     return dep in ("in_channels", "in_size") or isinstance(dep, tuple) and dep[0] in ("p", "loop", "var")
+
+
+def _signature(v) -> tuple:
+    return (v.value, v.code, sorted(map(str, v.deps))) if isinstance(v, V) else (v,)
 
 
 def _global_names(code: str) -> set:
