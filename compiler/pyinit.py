@@ -33,13 +33,16 @@ def _value(value) -> str:
     return repr(value)
 
 
-def _torch_class(graph, node: str) -> str:
-    """The class a layer is built with, read off the constructor the backend writes for it."""
+def _torch_class(graph, node: str, seen: dict) -> str:
+    """The class a layer is built with, read off the constructor the backend writes for it (`seen`:
+    the answers so far, by op, arguments and shapes: a 2,000-block network has few distinct layers)."""
     data = graph.nodes[node]
     edges = sorted(graph.in_edges(node, data="port"), key=lambda e: e[2] or 0)
     ins = [graph.nodes[source]["shape"] for source, _, _ in edges]
-    ctor = LAYERS[data["op"]](data["args"], ins, data["shape"], False)  # a pyops.Layer
-    return ctor.ctor
+    key = (data["op"], repr(data["args"]), repr(ins), repr(data["shape"]))
+    if key not in seen:
+        seen[key] = LAYERS[data["op"]](data["args"], ins, data["shape"], False).ctor  # a pyops.Layer's class
+    return seen[key]
 
 
 def init_lines(graph) -> list[str]:
@@ -50,9 +53,10 @@ def init_lines(graph) -> list[str]:
     from cnnc.dsl.init import parameters
 
     members: dict[str, list[str]] = {}  # torch class -> every layer built with it
+    seen: dict = {}
     for node, data in graph.nodes(data=True):
         if parameters(data["op"], data["args"]):
-            members.setdefault(_torch_class(graph, node), []).append(node)
+            members.setdefault(_torch_class(graph, node, seen), []).append(node)
     loop, rules = [], {}  # (class, param) -> the init the loop applies
     handled: set = set()  # (layer, param) drawn in the loop by an `m is ...` branch
     for klass, nodes in members.items():
@@ -86,7 +90,7 @@ def init_lines(graph) -> list[str]:
     lines = ["for m in self.modules():", *(INDENT + line for line in branches)] if branches else []
     explicit = []
     for node, picks in chosen.items():
-        klass = _torch_class(graph, node)
+        klass = _torch_class(graph, node, seen)
         for param, init in picks.items():
             rule = rules.get((klass, param))
             if (node, param) not in handled and (rule is None or rule.text() != init.text()):

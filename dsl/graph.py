@@ -101,9 +101,12 @@ class LightGraph:
         """The same graph as a networkx.DiGraph (shown as a diagram in Jupyter)."""
         graph = _ir_class()()
         graph.graph.update(self.graph)
-        graph.add_nodes_from(self._node)
-        graph._node.update(self._node)  # the same typed nodes (networkx would copy them into dicts)
-        graph.add_edges_from(self.edges(data=True))
+        # networkx.DiGraph's own layout (node -> attrs, node -> neighbour -> shared edge attrs), filled
+        # directly: add_nodes_from would copy the typed nodes into dicts, and add_edges_from costs
+        # ~0.4 s on a 23,000-layer network
+        graph._node.update(self._node)
+        graph._succ.update((node, dict(targets)) for node, targets in self._succ.items())
+        graph._pred.update((node, dict(sources)) for node, sources in self._pred.items())
         return graph
 
 
