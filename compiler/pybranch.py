@@ -101,7 +101,7 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
         taken = (not taken_found and not w.blind and (test is None or test.value is True)
                  and all(t is None or t.value is not BLIND for t, _ in branches[:index + 1]))
         naming.position = before
-        mark_init, mark_stmts = len(w.init), len(w.stmts)
+        mark_init, mark_stmts, mark_exports = len(w.init), len(w.stmts), len(w.exports)
         saved_blind = w.blind
         if not taken:
             w.blind = w.blind | deps
@@ -117,6 +117,8 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
         del w.init[mark_init:]
         if frame.values != saved_values:  # a value named inside a branch and read after it
             raise CannotExpress(deps)
+        if len(w.exports) != mark_exports:  # side outputs exist in some instances only: the
+            raise CannotExpress(deps)        # outputs' tuple would differ, so the condition is fixed
         shape = out.shape
         for earlier, _ in branches[:index]:
             shape = assume(shape, earlier, False)

@@ -253,6 +253,10 @@ FOUND_BY_EXECUTING = {
     # an `if` branch that builds nothing, in a block written as an nn.Sequential: `if ...:` had no body
     "empty-branch-in-a-sequential-block": "block B(out) { if in.channels == out { } else { conv(out, 1x1) } }\n"
                                           "network N { input 3x8x8; B(3); B(5); relu }\n",
+    # side outputs inside an `if` on a network parameter: returned although the branch was not taken
+    # (UnboundLocalError); the condition is now fixed at compile time
+    "side-outputs-in-a-conditional-branch": "block S() { relu; output aux { tanh } }\n"
+                                            "network N(s = 7) { input 3x8x8; if s < 2 { S() }; relu }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
