@@ -67,7 +67,7 @@ def _residual(body) -> bool:
 
 def module_if(w, cond, v, flow, naming, frame, ctx):
     """The walker's `if` with a symbolic condition in a module context (a block's `__init__`)."""
-    from .pygen import Flow, Stmt
+    from .pyflow import Flow, Stmt
 
     branches, chain = [], cond
     while chain is not None:
@@ -154,7 +154,7 @@ def _joined(flow, outs, taken, deps, tests):
     """The shape after the `if`: the taken branch's values; code where every branch agrees, else
     the branches' codes under the conditions (`in_channels // 2 + out // 2 if stride == 1 else ...`),
     which a caller that knows the arguments reduces to one branch."""
-    from .pygen import _same
+    from .pyflow import _same
 
     if any(len(o.shape) != len(flow.shape) for o in outs):
         raise CannotExpress(deps)

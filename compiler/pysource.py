@@ -19,7 +19,9 @@ from .pycode import INDENT, format_line, literal
 from .pybranch import name_flags
 from .pyforward import ForwardPrinter
 from .pyinit import init_lines
-from .pygen import ALL, BUILTINS, Ctx, Flow, Frame, Registered, Walk, is_chain
+from .pyflow import Ctx, Flow, Frame
+from .pygen import ALL, BUILTINS, Registered, Walk
+from .pystructure import is_chain
 from .pyvalues import BLIND, CannotExpress, V, translate
 from .runtime_source import runtime_sources
 

@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 from . import ast
-from .arguments import default as _default  # noqa: F401  (code generation imports it from here)
 from .arguments import layer_args, match, take_trainable
 from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Span, TypeError_, Warning_, closest
 from .expressions import Budget, Env, evaluate
@@ -433,10 +432,6 @@ class _Elaborator:
                 self.frozen.pop()
         self._claim_owner(path, call.span, before)
         return out
-
-    # code generation calls `_Elaborator._match(None, ...)`: the matching itself is arguments.match
-    def _match(self, call: ast.Call, names: list[str], what: str, required: set[str], definition=None, positional=None):
-        return match(call, names, what, required, definition, positional)
 
     # -- graph building ------------------------------------------------------------------
     def _add(self, path: str, op: str, args: dict, inputs: list, span: Span, shape=None,
