@@ -13,8 +13,9 @@ no tracing and no example input:
   each such layer becomes a weightless stand-in of its output's shape (eval mode never calls a side
   head; a dead value is computed by nothing that matters).
 - Activations run in place where the value they read is a fresh tensor read by nothing else.
-- 4-D weights are channels_last when the network has grouped convs (so convolutions run in that
-  layout end to end); measured on CPU, dense networks run faster in the contiguous layout.
+- 4-D weights are channels_last when the network has 2-D convs (so convolutions run in that layout
+  end to end): with prepacked convs (below) it was faster or even on CPU for VGG-16, ResNet-50 and
+  MobileNetV2 in bench/RESULTS.md's runs (before prepacking, dense networks were not).
 - Parameters do not require grad; `train(True)` is refused.
 - Each plain nn.Conv2d becomes a `PackedConv2d` (same object, same weights and state_dict): for
   float32 inference on a CPU with oneDNN it reorders its weight into oneDNN's layout once and keeps
@@ -52,8 +53,7 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
     """An inference module for the analysed IR `graph`, with `weights` (a state_dict, a path to one,
     or a module whose state_dict to take); without weights, the fresh initialisation is folded.
     `channels_last`: the layout of 4-D weights (and so of activations); None chooses it from the
-    graph: channels_last when a conv is grouped (depthwise convs run ~1.5x faster in it on CPU),
-    contiguous otherwise (dense ResNet-50 ran ~0.8x in it on CPU; bench/RESULTS.md)."""
+    graph: channels_last when the network has a 2-D conv (bench/RESULTS.md)."""
     from .torch_backend import module_from_graph
 
     model = module_from_graph(graph)
@@ -101,9 +101,9 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
 
 
 def prefers_channels_last(graph) -> bool:
-    """Whether the network has a grouped (e.g. depthwise) conv: the case where channels_last pays on CPU."""
-    return any(data["op"] in ("conv", "deconv") and data["args"].get("groups", 1) > 1
-               for _, data in graph.nodes(data=True))
+    """Whether the network has a 2-D conv (4-D weights and activations): with prepacked convs,
+    channels_last was as fast or faster on CPU for every network measured (bench/RESULTS.md)."""
+    return any(data["op"] in ("conv", "deconv") and len(data["shape"]) == 3 for _, data in graph.nodes(data=True))
 
 
 def load_weights(model, graph, weights) -> None:

@@ -161,10 +161,10 @@ def test_weights_are_copied_not_shared(tmp_path):
                 if tensor.is_floating_point():
                     tensor.sub_(1.0)
     assert not any(p.requires_grad for p in deployed.parameters())
-    assert deployed.conv1.weight.is_contiguous()  # dense: the contiguous layout
+    assert deployed.conv1.weight.is_contiguous(memory_format=torch.channels_last)  # 2-D convs: channels_last
 
 
-def test_layout_channels_last_for_grouped_convs():
+def test_layout_channels_last_for_2d_convs():
     graph = dsl.build("archs/mobilenet_v2.cnn", input="3x32x32")
     deployed = deploy_module(graph)
     weights = [m.weight for m in deployed.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -172,8 +172,12 @@ def test_layout_channels_last_for_grouped_convs():
     x = example_inputs(graph)[0]
     with torch.no_grad():
         assert deployed(x).shape == (2, 1000)
-    dense = deploy_module(dsl.build("archs/resnet18.cnn", input="3x32x32"), channels_last=True)
+    dense = deploy_module(dsl.build("archs/resnet18.cnn", input="3x32x32"))
     assert dense.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    forced = deploy_module(dsl.build("archs/resnet18.cnn", input="3x32x32"), channels_last=False)
+    assert not forced.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    flat = deploy_module(dsl.build(text="network N { input 64; linear(10) }"))
+    assert flat(torch.randn(2, 64)).shape == (2, 10)
 
 
 def test_load_with_weights_without_deploy_is_the_training_module():
