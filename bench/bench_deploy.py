@@ -10,9 +10,10 @@ milliseconds per forward pass and throughput ratios against the reference (above
   weights of every variant), otherwise the non-deploy compiled module (`cnnc.load`), which runs at
   torchvision's speed (bench/RESULTS.md).
 - compiled: `cnnc.load(path, weights=...)`, the training module in eval mode.
-- fold: the deploy build in the contiguous layout (BatchNorm folded, dropout and side heads dropped).
-- fold+CL: the deploy build in channels_last. `cnnc.load(path, weights=..., deploy=True)` is
-  fold+CL when the network has grouped convs, fold otherwise.
+- fold: the deploy build in the contiguous layout (BatchNorm folded, dropout and side heads dropped,
+  convs on prepacked oneDNN weights with the ReLU that alone reads them fused in).
+- fold+CL: the deploy build in channels_last, what `cnnc.load(path, weights=..., deploy=True)`
+  builds for every network with 2-D convs.
 - deploy+freeze: the deploy module traced, `torch.jit.freeze`d and `optimize_for_inference` (oneDNN
   fusion of conv + add + relu, prepacked weights): a TorchScript module, not exportable.
 - deploy+inductor (only when asked for with --variants): `torch.compile` of the deploy module with
