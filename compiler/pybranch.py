@@ -69,17 +69,7 @@ def module_if(w, cond, v, flow, naming, frame, ctx):
     """The walker's `if` with a symbolic condition in a module context (a block's `__init__`)."""
     from .pyflow import Flow, Stmt
 
-    branches, chain = [], cond
-    while chain is not None:
-        if isinstance(chain, ast.If):
-            test = w.need(w.expr(chain.condition, frame, flow.shape))
-            branches.append((test, chain.then))
-            chain = chain.orelse
-        else:
-            branches.append((None, chain))
-            chain = None
-    if branches[-1][0] is not None:
-        branches.append((None, None))  # no else: the tensor passes unchanged
+    branches = w.branches(cond, frame, flow.shape)
     deps = frozenset().union(*(t.deps for t, _ in branches if t is not None))
     flags = []
     for index, (test, body) in enumerate(branches):

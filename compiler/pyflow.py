@@ -122,18 +122,23 @@ class ControlFlow:
         return self.carrying(lambda carried, var: self._condition(cond, v, carried, var, naming, frame, ctx),
                              flow, naming, frame)
 
-    def _condition(self, cond, v, carried, var, naming, frame, ctx):
+    def branches(self, cond, frame, shape) -> list:
+        """[(test or None for `else`, body or None)] of an if/else-if chain; a missing `else` is
+        (None, None): the tensor passes unchanged."""
         branches, chain = [], cond
         while chain is not None:
             if isinstance(chain, ast.If):
-                test = self.need(self.expr(chain.condition, frame, carried.shape))
-                branches.append((test, chain.then))
+                branches.append((self.need(self.expr(chain.condition, frame, shape)), chain.then))
                 chain = chain.orelse
             else:
                 branches.append((None, chain))
                 chain = None
         if branches[-1][0] is not None:
-            branches.append((None, None))  # no else: the tensor passes unchanged
+            branches.append((None, None))
+        return branches
+
+    def _condition(self, cond, v, carried, var, naming, frame, ctx):
+        branches = self.branches(cond, frame, carried.shape)
         result, taken_found = None, False
         before = after = naming.position
         outs = []
