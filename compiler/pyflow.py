@@ -203,6 +203,8 @@ class ControlFlow:
     def joined(self, carried, var, outs, result, deps):
         """The shape after a loop or `if`: the taken path's values, code only where every path agrees."""
         final = result if result is not None else carried
+        if any(len(o.shape) != len(carried.shape) for o in [*outs, final]):
+            raise CannotExpress(deps or self.blind or {"?"})  # a path changes the rank (a flatten): unrolled
         c = carried.shape[0]
         first = V(final.shape[0].value, c.code, c.deps) if (c.code is not None or c.const) and all(
             _same(o.shape[0], c) or var is not None for o in outs) else opaque(final.shape[0].value, c, *deps and [
@@ -291,6 +293,8 @@ class ControlFlow:
                 if [t for _, t, _ in body] != texts:
                     raise CannotExpress(deps)
             self.blind = saved_blind
+            if len(out.shape) != len(current.shape):
+                raise CannotExpress(deps)  # the body changes the rank (a flatten): unrolled instead
             outs.append(out)
             if blind:
                 naming.position = position

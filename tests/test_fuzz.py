@@ -257,6 +257,10 @@ FOUND_BY_EXECUTING = {
     # (UnboundLocalError); the condition is now fixed at compile time
     "side-outputs-in-a-conditional-branch": "block S() { relu; output aux { tanh } }\n"
                                             "network N(s = 7) { input 3x8x8; if s < 2 { S() }; relu }\n",
+    # a loop whose body changes the rank (flatten), in a group written as an nn.Sequential: compile
+    # crashed (IndexError) joining the shapes
+    "rank-changing-loop-in-a-sequential": "network N { input 3x1x1; tanh; output head { x: for w in range(3) "
+                                          "{ flatten(); layernorm(eps=1e-5) } }; batchnorm; flatten }\n",
     # a non-finite layer-scale initial value was written as a bare `nan`
     "non-finite-scale-init": "network N { input 3x8x8; scale(init=1e999 - 1e999); scale(init=-1e999) }\n",
 }
