@@ -71,12 +71,17 @@ def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+INT32_MAX = 2 ** 31 - 1
+
+
 def pair(value, minimum: int, what: str) -> tuple[int, int]:
     if is_int(value):
         value = (value, value)
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
         if min(value) < minimum:
             raise OpProblem(f"{what} must be at least {minimum}, got {fmt(value)}")
+        if max(value) > INT32_MAX:  # torch's pools take 32-bit window sizes and fail at run time
+            raise OpProblem(f"{what} {fmt(value)} is past the largest window size torch accepts, {INT32_MAX:,}")
         return (int(value[0]), int(value[1]))
     raise OpProblem(f"{what} must be an integer or a size like 3x3, got {fmt(value)}")
 

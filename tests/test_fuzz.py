@@ -286,6 +286,13 @@ def test_a_float_argument_beyond_float32_is_a_located_error(tmp_path):
     assert check_file(path, text, execute=True)["executed"] == "ran"
 
 
+def test_a_window_past_32_bits_is_a_located_error():
+    """torch's pools take 32-bit window sizes: maxpool(3, stride=2**62) passed check and failed when run."""
+    with pytest.raises(CnnError, match="stride 4611686018427387904x4611686018427387904 is past the largest window"):
+        dsl.build(text="network N { input 3x8x8; maxpool(3, stride=4611686018427387904, ceil=true) }")
+    assert dsl.build(text="network N { input 3x8x8; maxpool(3, stride=2147483647) }")
+
+
 def test_a_merge_label_is_both_a_layer_and_a_group():
     graph = dsl.build(text="network N { input 3x8x8; m: add { relu } | { relu } }")
     assert {"m", "m.0", "m.1"} <= set(graph.nodes)
