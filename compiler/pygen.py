@@ -217,7 +217,7 @@ class Walk(ControlFlow):
 
     # -- groups ----------------------------------------------------------------------------------
     def group(self, body, label, flow, inner, frame, ctx, span):
-        """A labelled group: an nn.Sequential when it is a chain, else an nn.ModuleDict."""
+        """A labelled group: an nn.Sequential when it is a chain, else its own container."""
         name = names.module_names([label])[label]
         if is_chain(body, self.gen.blocks):
             access = self.member_access(ctx, name)
@@ -267,13 +267,11 @@ class Walk(ControlFlow):
     def member_access(self, ctx, name) -> str:
         if names.plain(name):
             return f"{ctx.target}.{name}"
-        if ctx.target == "self" or ctx.target in self.holders:
-            return f'getattr({ctx.target}, "{name}")'
         if self.is_dict(ctx.target):
             return f'{ctx.target}["{name}"]'
-        if name.isdigit():  # a numbered child of an nn.Sequential
-            return f"{ctx.target}[{name}]"
-        return f'getattr({ctx.target}, "{name}")'  # an nn.Sequential's child named by a Python keyword
+        if name.isdigit() and ctx.target != "self" and ctx.target not in self.holders:
+            return f"{ctx.target}[{name}]"  # a numbered child of an nn.Sequential
+        return f'getattr({ctx.target}, "{name}")'
 
     def add_member(self, ctx, name, ctor, span):
         """Register a submodule `name` of the container `ctx.target`."""

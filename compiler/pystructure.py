@@ -7,6 +7,15 @@ from cnnc.dsl import ast
 BARE_PARAMETERS = {"scale"}  # ops whose torch side is an nn.Parameter applied in forward (pyops `apply`)
 
 
+def if_bodies(item: ast.If) -> list:
+    """The bodies of an if / else-if / else chain, in order (no body for a missing `else`)."""
+    bodies = []
+    while isinstance(item, ast.If):
+        bodies.append(item.then)
+        item = item.orelse
+    return bodies + ([item] if item is not None else [])
+
+
 def holds_bare_parameter(items) -> bool:
     """A bare parameter among a group's (or a merge's branches') own layers, not inside a block: a
     block is its own module."""
@@ -15,19 +24,17 @@ def holds_bare_parameter(items) -> bool:
         if isinstance(item, ast.Call) and item.name in BARE_PARAMETERS:
             return True
         if isinstance(item, ast.If):
-            branches = []
-            while isinstance(item, ast.If):
-                branches.append(item.then)
-                item = item.orelse
-            if item is not None:
-                branches.append(item)
-            if any(holds_bare_parameter(b.body) for b in branches):
-                return True
+            inner = [body.body for body in if_bodies(item)]
+        elif isinstance(item, (ast.Repeat, ast.For)):
+            inner = [item.body.body]
+        elif isinstance(item, ast.Seq):
+            inner = [item.body]
+        elif isinstance(item, ast.Merge):
+            inner = [item.branches]
         else:
-            inner = {ast.Repeat: lambda i: i.body.body, ast.For: lambda i: i.body.body, ast.Seq: lambda i: i.body,
-                     ast.Merge: lambda i: i.branches}.get(type(item))
-            if inner is not None and holds_bare_parameter(inner(item)):
-                return True
+            inner = []
+        if any(holds_bare_parameter(statements) for statements in inner):
+            return True
     return False
 
 
@@ -65,18 +72,8 @@ def is_chain(body: ast.Seq, blocks) -> bool:
             if stmt.label or not is_chain(item.body, blocks):
                 return False
         elif isinstance(item, ast.If):
-            if stmt.label:
+            if stmt.label or not all(is_chain(body, blocks) for body in if_bodies(item)):
                 return False
-            branch = item
-            while branch is not None:
-                if isinstance(branch, ast.If):
-                    if not is_chain(branch.then, blocks):
-                        return False
-                    branch = branch.orelse
-                else:
-                    if not is_chain(branch, blocks):
-                        return False
-                    branch = None
         else:
             return False
     return True
