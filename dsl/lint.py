@@ -84,17 +84,21 @@ def _window_args(data):
     return kernel, args.get("stride") or kernel, pad, args.get("dilation", (1, 1))
 
 
-def lossy_strides(graph) -> list[Warning_]:
-    sites: dict = {}  # one warning per source site: a block used 16 times warns once
+def _windowed_layers(graph):
+    """(node, data, input shape, (kernel, stride, pad, dilation)) of each windowed layer that reads
+    one feature map (CxHxW)."""
     for node, data in graph.nodes(data=True):
         window = _window_args(data)
+        if window is None:
+            continue
         sources = [source for source, _ in graph.in_edges(node)]
-        if window is None or len(sources) != 1:
-            continue
-        shape = graph.nodes[sources[0]].shape
-        if len(shape) != 3:
-            continue
-        kernel, stride, pad, dilation = window
+        if len(sources) == 1 and len(graph.nodes[sources[0]].shape) == 3:
+            yield node, data, graph.nodes[sources[0]].shape, window
+
+
+def lossy_strides(graph) -> list[Warning_]:
+    sites: dict = {}  # one warning per source site: a block used 16 times warns once
+    for node, data, shape, (kernel, stride, pad, dilation) in _windowed_layers(graph):
         lost = tuple(dropped(shape[1 + i], kernel[i], stride[i], pad[i], dilation[i]) for i in range(2))
         if any(lost):
             key = (data.span.path, data.span, lost, tuple(shape))
@@ -109,13 +113,7 @@ OVERSIZED_STRIDE = 256
 
 def oversized_strides(graph) -> list[Warning_]:
     sites: dict = {}
-    for node, data in graph.nodes(data=True):
-        window = _window_args(data)
-        sources = [source for source, _ in graph.in_edges(node)]
-        if window is None or len(sources) != 1 or len(graph.nodes[sources[0]].shape) != 3:
-            continue
-        shape = graph.nodes[sources[0]].shape
-        _, stride, pad, _ = window
+    for node, data, shape, (_, stride, pad, _) in _windowed_layers(graph):
         extents = [shape[1 + i] + 2 * pad[i] for i in range(2)]
         if any(stride[i] > max(extents[i], OVERSIZED_STRIDE) for i in range(2)):
             sites.setdefault((data.span.path, data.span, tuple(stride), tuple(extents)), []).append(node)

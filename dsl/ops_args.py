@@ -135,7 +135,7 @@ def coerce(kind: str, value, what: str):
     if kind in ("float", "float+", "prob", "prob1"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OpProblem(f"{what} must be a number, got {fmt(value)}")
-        if isinstance(value, int) and abs(value) > FLOAT32_MAX or math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        if abs(value) > FLOAT32_MAX and (isinstance(value, int) or math.isfinite(value)):
             shown = f"{value:g}" if isinstance(value, float) else f"{value:.3e}"
             raise OpProblem(f"{what} {shown} is beyond the range of float32 (+-3.4e38), the type of the "
                             "network's tensors")
