@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAILURES = ROOT / "bench" / "fuzz_failures"
 
 
-class CaseTimeout(AssertionError):
+class CaseTimeout(Exception):
     """A case ran past the wall-clock limit."""
 
 
@@ -64,10 +64,12 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
 
     counts, outcomes, executed, failures = (collections.Counter(), collections.Counter(),
                                             collections.Counter(), [])
-    slowest: str | bytes = ""
+    slowest = b""
     case_started = [0.0]
     threading.Thread(target=_watchdog, args=(case_started, case_limit, counts), daemon=True).start()
     longest_run = (0.0, "")
+    FAILURES.mkdir(exist_ok=True)
+    signal.signal(signal.SIGALRM, _stop_case)
     start = time.monotonic()
     deadline, report = start + 60 * minutes, start + progress
     with tempfile.TemporaryDirectory() as scratch:
@@ -76,13 +78,12 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
             name = rng.choice(sorted(fuzz.STRATEGIES))
             data = fuzz.STRATEGIES[name](rng)
             counts[name] += 1
-            FAILURES.mkdir(exist_ok=True)
-            (FAILURES / "running.cnn").write_bytes(data if isinstance(data, bytes) else data.encode())
+            raw = data if isinstance(data, bytes) else data.encode()
+            (FAILURES / "running.cnn").write_bytes(raw)
             path, text = fuzz.write_case(directory, data)
             before = fuzz.TIMER.longest
             began = time.process_time()
             case_started[0] = time.monotonic()
-            signal.signal(signal.SIGALRM, _stop_case)
             signal.setitimer(signal.ITIMER_REAL, case_limit)
             try:
                 outcome = fuzz.check_file(path, text, full=name not in ("bytes", "unicode"),
@@ -94,22 +95,20 @@ def run(minutes: float, seed: int, cases: int | None = None, progress: float = 6
                     if spent > longest_run[0]:
                         longest_run = (spent, name)
             except Exception:  # noqa: BLE001 - the invariant's failures and anything the harness did not expect
-                FAILURES.mkdir(exist_ok=True)
                 saved = FAILURES / f"case{len(failures)}.cnn"
-                saved.write_bytes(data if isinstance(data, bytes) else data.encode())
+                saved.write_bytes(raw)
                 failures.append((str(saved), traceback.format_exc(limit=1).strip().splitlines()[-1][:300]))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 case_started[0] = 0.0
             if fuzz.TIMER.longest != before:
-                slowest = data
+                slowest = raw
             if time.monotonic() > report:
                 report += progress
                 print(f"{(time.monotonic() - start) / 60:.1f} min: {sum(counts.values())} cases, "
                       f"{sum(executed.values())} executed, {len(failures)} failures", flush=True)
     if fuzz.TIMER.longest:
-        FAILURES.mkdir(exist_ok=True)
-        (FAILURES / "slowest.cnn").write_bytes(slowest if isinstance(slowest, bytes) else slowest.encode())
+        (FAILURES / "slowest.cnn").write_bytes(slowest)
     return {"seed": seed, "minutes": round((time.monotonic() - start) / 60, 1), "cases": sum(counts.values()),
             "by strategy": dict(sorted(counts.items())), "outcomes": dict(outcomes),
             "executed": dict(executed), "failures": failures,
