@@ -12,6 +12,22 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.cnn") if p.name != "blo
 ARCHS = sorted((ROOT / "archs").glob("*.cnn"))
 
 
+def run_without_cnnc(generated: Path, model: str, shape: str, cwd: Path) -> str:
+    """Run a generated file in a fresh interpreter where `import cnnc` fails: build `model` (an
+    expression over the file's namespace `ns`), run it in eval mode on a batch of 2 of `shape`,
+    and return the printed output shape."""
+    import subprocess
+
+    script = ("import sys; sys.modules['cnnc'] = None\n"
+              "import runpy, torch\n"
+              f"ns = runpy.run_path({str(generated)!r})\n"
+              f"m = {model}.eval()\n"
+              f"print(tuple(m(torch.randn(2, *{shape})).shape))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def relative(path: Path) -> str:
     return str(path.relative_to(ROOT))
 

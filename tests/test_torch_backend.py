@@ -10,7 +10,6 @@ and review the diff before committing.
 """
 import ast
 import json
-import os
 import subprocess
 import sys
 import traceback
@@ -27,6 +26,7 @@ from cnnc.names import MODULE_ATTRS  # noqa: E402
 from cnnc.pysource import generate  # noqa: E402
 from cnnc.dsl import NoNetwork  # noqa: E402
 from cnnc.dsl.ops import OPS  # noqa: E402
+from conftest import run_without_cnnc  # noqa: E402
 from harness import assert_golden  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,14 +128,7 @@ def test_compiled_file_runs_without_cnnc(tmp_path):
     subprocess.run([sys.executable, "-m", "cnnc.cli", "compile", "archs/lenet5.cnn", "-o", str(out)],
                    cwd=ROOT, check=True, capture_output=True)
     assert _imports(out.read_text()) <= {"torch", "torch.nn.functional", "torch", "collections", "typing"}
-    script = ("import sys; sys.modules['cnnc'] = None\n"
-              "import runpy, torch\n"
-              f"ns = runpy.run_path({str(out)!r})\n"
-              "m = ns['build']().eval()\n"
-              "print(tuple(m(torch.randn(2, *ns['INPUTS']['input'])).shape))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "(2, 10)"
+    assert run_without_cnnc(out, "ns['build']()", "ns['INPUTS']['input']", tmp_path) == "(2, 10)"
 
 
 def test_cli_default_output_is_stem_in_current_directory(tmp_path, monkeypatch):

@@ -2,7 +2,6 @@
 block's parameters, network parameters as constructor arguments, ruff-clean files, and the edge
 cases of names, floats, nesting, side heads and dead layers (each once broke generated code)."""
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import cnnc  # noqa: E402
 from cnnc import dsl  # noqa: E402
 from cnnc.pysource import generate  # noqa: E402
 from cnnc.torch_backend import module_from_graph  # noqa: E402
+from conftest import run_without_cnnc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "py"
@@ -77,14 +77,7 @@ def test_resnet50_takes_classes_and_runs_without_cnnc(tmp_path):
     out = tmp_path / "resnet50.py"
     subprocess.run([sys.executable, "-m", "cnnc", "compile", "archs/resnet50.cnn", "-o", str(out)],
                    cwd=ROOT, check=True, capture_output=True)
-    script = ("import sys; sys.modules['cnnc'] = None\n"
-              "import runpy, torch\n"
-              f"ns = runpy.run_path({str(out)!r})\n"
-              "m = ns['ResNet50'](classes=10).eval()\n"
-              "print(tuple(m(torch.randn(2, 3, 64, 64)).shape))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "(2, 10)"
+    assert run_without_cnnc(out, "ns['ResNet50'](classes=10)", "(3, 64, 64)", tmp_path) == "(2, 10)"
     model = cnnc.load("archs/resnet50.cnn", input="3x64x64", classes=10).eval()
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 10)
 
