@@ -7,10 +7,8 @@ with scrambled whitespace and comments) lines do move: there the original's line
 mapped through the formatter's own line map (`path:N` in Python and DOT, `"line"` in JSON) and
 everything else must be byte-identical.
 """
-import json
 import random
 import re
-import shutil
 import subprocess
 import sys
 

@@ -1,7 +1,6 @@
 """The language end to end on the example files: golden summaries (table and JSON), the JSON
 schema, overrides, paths, and that `check` and `summary` never import torch (or networkx)."""
 import json
-import os
 import subprocess
 import sys
 

@@ -3,10 +3,7 @@
 Regenerate the DOT goldens after an intended change to the diagrams:
     CNNC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_render.py
 """
-import os
 import re
-import subprocess
-import sys
 
 import graphviz
 import pytest

@@ -1,6 +1,5 @@
 """Compiled modules under torch's tooling: torch.export (every zoo network), ONNX checked against
 onnxruntime, torch.compile without graph breaks, dtypes, channels_last, DataParallel / DDP."""
-import os
 from pathlib import Path
 
 import pytest

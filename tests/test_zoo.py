@@ -11,7 +11,6 @@ intended change to the summary format or to a network, regenerate them with
 
 and review the diff before committing.
 """
-import os
 import re
 from pathlib import Path
 
