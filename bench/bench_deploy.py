@@ -11,9 +11,11 @@ milliseconds per forward pass and throughput ratios against the reference (above
   torchvision's speed (bench/RESULTS.md).
 - compiled: `cnnc.load(path, weights=...)`, the training module in eval mode.
 - fold: the deploy build in the contiguous layout (BatchNorm folded, dropout and side heads dropped,
-  convs on prepacked oneDNN weights with the ReLU that alone reads them fused in).
+  convs on prepacked oneDNN weights with the ReLU that alone reads them fused in; on x86, 3x3
+  stride-1 convs on large activations as NNPACK's Winograd convolution and max pools as strided
+  maxima), what `deploy=True` builds for VGG and ResNet-18/34.
 - fold+CL: the deploy build in channels_last, what `cnnc.load(path, weights=..., deploy=True)`
-  builds for every network with 2-D convs.
+  builds for the other networks with 2-D convs.
 - deploy+freeze: the deploy module traced, `torch.jit.freeze`d and `optimize_for_inference` (oneDNN
   fusion of conv + add + relu, prepacked weights): a TorchScript module, not exportable.
 - deploy+inductor (only when asked for with --variants): `torch.compile` of the deploy module with

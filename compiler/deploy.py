@@ -13,15 +13,18 @@ no tracing and no example input:
   each such layer becomes a weightless stand-in of its output's shape (eval mode never calls a side
   head; a dead value is computed by nothing that matters).
 - Activations run in place where the value they read is a fresh tensor read by nothing else.
-- 4-D weights are channels_last when the network has 2-D convs (so convolutions run in that layout
-  end to end): with prepacked convs (below) it was faster or even on CPU for VGG-16, ResNet-50 and
-  MobileNetV2 in bench/RESULTS.md's runs (before prepacking, dense networks were not).
-- Parameters do not require grad; `train(True)` is refused.
 - Each plain nn.Conv2d becomes a `PackedConv2d` (same object, same weights and state_dict): for
   float32 inference on a CPU with oneDNN it reorders its weight into oneDNN's layout once and keeps
-  it, where nn.Conv2d reorders it on every call (1.19x-1.24x on VGG-16 and ResNet-50 here). Anywhere
-  else (CUDA, other dtypes, export, torch.compile, tracing) it is nn.Conv2d. A ReLU module that
-  alone reads such a conv (through a folded BatchNorm) runs inside it (oneDNN's fused activation).
+  it, where nn.Conv2d reorders it on every call (1.19x-1.24x on VGG-16 and ResNet-50 here). A ReLU
+  module that alone reads such a conv (through a folded BatchNorm) runs inside it (oneDNN's fused
+  activation). Anywhere else (CUDA, other dtypes, export, torch.compile, tracing) it is nn.Conv2d.
+- The layout: 3x3 stride-1 convs on large activations (`winograd_fits`, from the IR's shapes) run
+  NNPACK's Winograd convolution where the CPU has it (x86), which takes contiguous (NCHW)
+  activations. When such convs hold enough of the network's conv MACs (`WINOGRAD_SHARE`: VGG,
+  ResNet-18/34), the network stays contiguous, those convs use Winograd and its max pools become `SeparableMaxPool2d`s (torch's
+  NCHW max pool is slow on CPU). Otherwise 4-D weights are channels_last when the network has 2-D
+  convs, so convolutions run in that layout end to end (faster or even on CPU for ResNet-50 and
+  MobileNetV2 in bench/RESULTS.md's runs). `compiler/deploy_kernels.py` holds both kernels.
 
 The transformation relies on two stable facts of the PyTorch backend: the module's attribute paths
 are the IR's node paths (its state_dict keys), and the generated `forward` calls the module at a
@@ -35,6 +38,8 @@ import torch
 from cnnc.dsl.diagnostics import CnnError
 from cnnc.dsl.ir import Scope
 
+from .deploy_kernels import PackedConv2d, SeparableMaxPool2d, winograd_available, winograd_fits
+
 # Ops whose output a batchnorm can be folded into (their weight's output axis is known).
 FOLDABLE = frozenset({"conv", "deconv", "linear"})
 # Ops that pass their input through unchanged in eval mode (dropout) or as a view (flatten).
@@ -45,6 +50,12 @@ VIEWS = frozenset({"flatten"})
 FRESH_FAMILIES = frozenset({"conv", "pool", "norm", "activation", "linear", "merge", "resample"})
 
 
+# The share of a network's conv MACs in Winograd-fitting convs from which its deploy module stays
+# NCHW to run them: VGG (0.88-0.92) and ResNet-18/34 (0.45/0.41) were faster that way, DenseNet-121
+# (0.37) slower, ResNet-50 (0.17) even (bench/RESULTS.md, "Winograd convolutions").
+WINOGRAD_SHARE = 0.4
+
+
 class DeployError(CnnError):
     """The deploy build cannot be made as asked (wrong weights, or training a deploy module)."""
 
@@ -53,7 +64,7 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
     """An inference module for the analysed IR `graph`, with `weights` (a state_dict, a path to one,
     or a module whose state_dict to take); without weights, the fresh initialisation is folded.
     `channels_last`: the layout of 4-D weights (and so of activations); None chooses it from the
-    graph: channels_last when the network has a 2-D conv (bench/RESULTS.md)."""
+    graph (`prefers_channels_last`)."""
     from .torch_backend import module_from_graph
 
     model = module_from_graph(graph)
@@ -81,12 +92,18 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
                     and modules.unshared(module):
                 module.inplace = True
     if channels_last is None:
-        channels_last = prefers_channels_last(graph)
+        channels_last = prefers_channels_last(graph, plan)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     for module in model.modules():
         if type(module) is torch.nn.Conv2d and module.padding_mode == "zeros" and not isinstance(module.padding, str):
             PackedConv2d.adopt(module)
+        elif type(module) is torch.nn.MaxPool2d and not channels_last:
+            SeparableMaxPool2d.adopt(module)
+    if not channels_last and winograd_available():
+        for node in plan.winograd:
+            if type(modules.get(node)) is PackedConv2d:
+                modules.get(node).winograd = True
     for relu, conv in plan.fused:
         conv_module, relu_module = modules.get(conv), modules.get(relu)
         if (type(conv_module) is PackedConv2d and type(relu_module) is torch.nn.ReLU
@@ -98,9 +115,14 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
     return model
 
 
-def prefers_channels_last(graph) -> bool:
-    """Whether the network has a 2-D conv (4-D weights and activations): with prepacked convs,
-    channels_last was as fast or faster on CPU for every network measured (bench/RESULTS.md)."""
+def prefers_channels_last(graph, plan=None) -> bool:
+    """Whether the deploy module runs in channels_last: the network has a 2-D conv (4-D weights and
+    activations), and not `WINOGRAD_SHARE` of its conv MACs in convs that run NNPACK's Winograd
+    convolution on this CPU (NCHW only). With prepacked convs, channels_last was as fast or faster on CPU than
+    the contiguous layout for every network measured without Winograd (bench/RESULTS.md)."""
+    plan = plan or DeployPlan(graph)
+    if plan.winograd_share >= WINOGRAD_SHARE and winograd_available():
+        return False
     return any(data["op"] in ("conv", "deconv") and len(data["shape"]) == 3 for _, data in graph.nodes(data=True))
 
 
@@ -133,7 +155,8 @@ def read_weights(weights) -> dict:
 
 class DeployPlan:
     """What the IR says about a network's inference form (no torch): BatchNorm folds, dropped
-    layers, dead layers, and activations that may run in place."""
+    layers, dead layers, activations that may run in place, fused ReLUs, and the convs that fit
+    NNPACK's Winograd convolution."""
 
     def __init__(self, graph):
         from cnnc.dsl.graph import ancestors
@@ -189,6 +212,17 @@ class DeployPlan:
                 source = _sources(graph, source)[0]
             if nodes[source]["op"] == "conv" and graph.out_degree(source) == 1 and source not in outputs:
                 self.fused.append((node, source))
+        # 3x3 stride-1 convs where NNPACK's Winograd convolution was faster, and their share of MACs
+        convs = [n for n in nodes if n in live and nodes[n]["op"] == "conv" and len(nodes[n]["shape"]) == 3]
+        self.winograd = [n for n in convs if _winograd_fits(graph, n)]
+        conv_macs = sum(nodes[n]["macs"] for n in convs)
+        self.winograd_share = sum(nodes[n]["macs"] for n in self.winograd) / conv_macs if conv_macs else 0.0
+
+
+def _winograd_fits(graph, node) -> bool:
+    args, (_, height, width) = graph.nodes[node]["args"], graph.nodes[node]["shape"]
+    return args.get("table") is None and winograd_fits(
+        args["kernel"], args["stride"], args["dilation"], args["groups"], args["pad"], height, width)
 
 
 def _sources(graph, node) -> list:
@@ -280,54 +314,6 @@ def _fold(producer, bn) -> bool:
     else:
         producer.bias = torch.nn.Parameter(bias.to(weight.dtype), requires_grad=False)
     return True
-
-
-_ONEDNN = torch.backends.mkldnn.is_available()
-
-
-class PackedConv2d(torch.nn.Conv2d):
-    """nn.Conv2d whose float32 CPU inference runs oneDNN's convolution on a weight reordered once
-    into oneDNN's blocked layout (for the last input shape seen), instead of on every call.
-
-    The module's parameters stay the dense nn.Conv2d ones (state_dict, `.to()`, export unchanged);
-    the packed copy is a cache, rebuilt when the input shape or the weight changes and never
-    pickled. Where packing does not apply it runs nn.Conv2d's forward. `activation = "relu"`: the
-    ReLU that follows (in the IR) runs inside the convolution and its own module is an identity."""
-
-    @classmethod
-    def adopt(cls, conv) -> None:
-        """Make the nn.Conv2d `conv` a PackedConv2d in place: the same object, parameters and hooks."""
-        conv.__class__ = cls
-        conv.activation = None
-        conv._packed, conv._packed_key = None, None
-
-    def _packs(self, x) -> bool:
-        # compiling, exporting and tracing first: the other tests are not traceable
-        return (not torch.compiler.is_compiling() and not torch.jit.is_scripting() and not torch.jit.is_tracing()
-                and not torch.onnx.is_in_onnx_export() and type(x) is torch.Tensor
-                and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4
-                and self.weight.dtype == torch.float32 and self.weight.device.type == "cpu"
-                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
-                and _ONEDNN and torch.backends.mkldnn.enabled)
-
-    def forward(self, x):
-        if not self._packs(x):
-            y = super().forward(x)
-            return torch.relu(y) if self.activation == "relu" else y
-        key = (tuple(x.shape), self.weight.data_ptr(), self.weight._version)
-        if self._packed_key != key:
-            self._packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
-                self.weight.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation),
-                self.groups, list(x.shape))
-            self._packed_key = key
-        return torch.ops.mkldnn._convolution_pointwise(
-            x, self._packed, self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
-            self.activation or "none", [], "")
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state["_packed"], state["_packed_key"] = None, None
-        return state
 
 
 class _Dead(torch.nn.Module):

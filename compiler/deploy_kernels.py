@@ -1,0 +1,147 @@
+"""The inference kernels the deploy build swaps in (compiler/deploy.py): same modules, same
+state_dict, faster float32 CPU inference; anywhere else (CUDA, other dtypes, autograd, export,
+torch.compile, tracing) each behaves exactly as the torch module it replaces.
+
+- `PackedConv2d` (an nn.Conv2d): oneDNN's convolution on a weight reordered once, with a fused
+  ReLU; or, for the 3x3 convolutions where it was measured faster, NNPACK's Winograd convolution.
+- `SeparableMaxPool2d` (an nn.MaxPool2d): a max pool over contiguous (NCHW) activations as
+  strided maxima along rows, then columns; torch's NCHW CPU max pool was 4-10x slower here.
+
+The figures behind each choice are in bench/RESULTS.md ("Winograd convolutions").
+"""
+from __future__ import annotations
+
+import torch
+
+_ONEDNN = torch.backends.mkldnn.is_available()
+
+# NNPACK's Winograd convolution beat oneDNN's direct one on this project's CPU (an AMD EPYC with
+# AVX-512, 1 thread) for 3x3 stride-1 convs on 28x28 outputs and up (1.3x-2.8x per layer from 64
+# channels) and lost below (0.2x-0.7x at 7x7 and 14x14): bench/RESULTS.md. Under 64 channels it
+# is slower alone (0.8x at 32 channels, 28x28) but keeps the NCHW layout the next Winograd conv
+# reads, where oneDNN's output is NHWC and converting it back costs more than the difference.
+WINOGRAD_MIN_SIDE = 28
+
+
+def winograd_fits(kernel, stride, dilation, groups, padding, height, width) -> bool:
+    """Whether a conv with these settings and output size runs as NNPACK's Winograd convolution in
+    a deploy module laid out for it (on a CPU where it is available at all: `winograd_available`)."""
+    return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and groups == 1 and isinstance(padding, tuple) and all(0 <= p <= 2 for p in padding)
+            and min(height, width) >= WINOGRAD_MIN_SIDE)
+
+
+def winograd_available() -> bool:
+    """NNPACK is built in and initialised, on an x86 CPU with AVX2 or AVX-512 (the thresholds above
+    were measured on one; NNPACK's ARM kernels are not measured, so ARM keeps oneDNN's)."""
+    # torch._nnpack_available() also initialises NNPACK: its convolution fails before that call.
+    return torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") and torch._nnpack_available()
+
+
+def _fast_path(x) -> bool:
+    """Eager float32 CPU inference: not compiling, exporting, tracing or recording gradients."""
+    # compiling, exporting and tracing first: the other tests are not traceable
+    return (not torch.compiler.is_compiling() and not torch.jit.is_scripting() and not torch.jit.is_tracing()
+            and not torch.onnx.is_in_onnx_export() and type(x) is torch.Tensor
+            and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4
+            and not (torch.is_grad_enabled() and x.requires_grad))
+
+
+class PackedConv2d(torch.nn.Conv2d):
+    """nn.Conv2d for float32 CPU inference. By default it runs oneDNN's convolution on a weight
+    reordered once into oneDNN's blocked layout (for the last input shape seen), where nn.Conv2d
+    reorders it on every call; its output is NHWC whatever the input's layout. With `winograd =
+    True` (set by the deploy build for the convs that `winograd_fits`) it runs NNPACK's Winograd
+    convolution instead, one image at a time (NNPACK's single-image path was 1.6x faster than its
+    batched one here), on NCHW activations (others are converted), with an NCHW output. Winograd's
+    results differ from the direct convolution's by about 1e-5 relative per layer.
+
+    The module's parameters stay the dense nn.Conv2d ones (state_dict, `.to()`, export unchanged);
+    the packed copy is a cache, rebuilt when the input shape or the weight changes and never
+    pickled. Where neither applies it runs nn.Conv2d's forward. `activation = "relu"`: the ReLU
+    that follows (in the IR) runs inside the convolution and its own module is an identity."""
+
+    @classmethod
+    def adopt(cls, conv) -> None:
+        """Make the nn.Conv2d `conv` a PackedConv2d in place: the same object, parameters and hooks."""
+        conv.__class__ = cls
+        conv.activation = None
+        conv.winograd = False
+        conv._packed, conv._packed_key = None, None
+
+    def _packs(self, x) -> bool:
+        return (_fast_path(x) and self.weight.dtype == torch.float32 and self.weight.device.type == "cpu"
+                and not (torch.is_grad_enabled() and self.weight.requires_grad)
+                and _ONEDNN and torch.backends.mkldnn.enabled)
+
+    def _winograd(self, x) -> bool:
+        return self.winograd and winograd_fits(self.kernel_size, self.stride, self.dilation, self.groups,
+                                               self.padding, x.shape[2] + 2 * self.padding[0] - 2,
+                                               x.shape[3] + 2 * self.padding[1] - 2)
+
+    def forward(self, x):
+        if not self._packs(x):
+            y = super().forward(x)
+            return torch.relu(y) if self.activation == "relu" else y
+        if self._winograd(x):
+            x, weight, padding = x.contiguous(), self.weight.contiguous(), list(self.padding)
+            images = [torch._nnpack_spatial_convolution(x[i:i + 1], weight, self.bias, padding)
+                      for i in range(x.shape[0])]
+            y = images[0] if len(images) == 1 else torch.cat(images)
+            return torch.relu_(y) if self.activation == "relu" else y
+        key = (tuple(x.shape), self.weight.data_ptr(), self.weight._version)
+        if self._packed_key != key:
+            self._packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                self.weight.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation),
+                self.groups, list(x.shape))
+            self._packed_key = key
+        return torch.ops.mkldnn._convolution_pointwise(
+            x, self._packed, self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
+            self.activation or "none", [], "")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state["_packed"], state["_packed_key"] = None, None
+        return state
+
+
+class SeparableMaxPool2d(torch.nn.MaxPool2d):
+    """nn.MaxPool2d whose float32 CPU inference on a contiguous (NCHW) input, without dilation,
+    ceil mode or indices, takes strided maxima along rows and then along columns (padding is -inf):
+    2(k-1) element-wise passes (a 1x1 window keeps torch's kernel: its result would be a view of the
+    input), bit-identical to torch's max pool (NaN included), which is slow in
+    that layout (channels_last inputs keep torch's kernel, which is fast there)."""
+
+    @classmethod
+    def adopt(cls, pool) -> None:
+        """Make the nn.MaxPool2d `pool` a SeparableMaxPool2d in place."""
+        pool.__class__ = cls
+
+    def _separable(self, x) -> bool:
+        pairs = [self._pair(v) for v in (self.kernel_size, self.stride, self.padding, self.dilation)]
+        (kh, kw), (sh, sw), padding, dilation = pairs
+        return (_fast_path(x) and x.is_contiguous() and dilation == (1, 1)
+                and not self.ceil_mode and not self.return_indices
+                and kh * kw > 1 and x.shape[2] + 2 * padding[0] >= kh and x.shape[3] + 2 * padding[1] >= kw
+                and sh > 0 and sw > 0)
+
+    @staticmethod
+    def _pair(value) -> tuple:
+        return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+    def forward(self, x):
+        if not self._separable(x):
+            return super().forward(x)
+        (kh, kw), (sh, sw) = self._pair(self.kernel_size), self._pair(self.stride)
+        ph, pw = self._pair(self.padding)
+        if ph or pw:
+            x = torch.nn.functional.pad(x, (pw, pw, ph, ph), value=float("-inf"))
+        rows_end = sh * ((x.shape[2] - kh) // sh) + 1
+        rows = x[:, :, 0:rows_end:sh]
+        for d in range(1, kh):
+            rows = torch.maximum(rows, x[:, :, d:d + rows_end:sh])
+        cols_end = sw * ((x.shape[3] - kw) // sw) + 1
+        out = rows[..., 0:cols_end:sw]
+        for d in range(1, kw):
+            out = torch.maximum(out, rows[..., d:d + cols_end:sw])
+        return out.contiguous()
