@@ -36,8 +36,8 @@ from __future__ import annotations
 import torch
 
 from cnnc.dsl.diagnostics import CnnError
-from cnnc.dsl.ir import Scope
 
+from .names import module_name
 from .deploy_kernels import PackedConv2d, SeparableMaxPool2d, winograd_available, winograd_fits
 
 # Ops whose output a batchnorm can be folded into (their weight's output axis is known).
@@ -73,7 +73,7 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
     model.eval()
     plan = DeployPlan(graph)
     with torch.no_grad():
-        modules = _Modules(model, graph)
+        modules = _Modules(model)
         for bn, producer in plan.folds:
             if _fold(modules.get(producer), modules.get(bn)):
                 modules.replace(bn, torch.nn.Identity())
@@ -233,29 +233,22 @@ def _sources(graph, node) -> list:
 class _Modules:
     """The module at each IR node path (path components torch refuses carry a trailing `_`)."""
 
-    def __init__(self, model, graph):
-        from .names import module_names
-
+    def __init__(self, model):
         self.model = model
-        tree = graph.graph["tree"]
-        self.registered = {  # scope path -> {its children's path parts -> their registered names}
-            scope.path: module_names([e.part for e in scope.children if e.path != scope.path])
-            for scope in [tree.root, *tree.walk()] if isinstance(scope, Scope)}
         self.uses: dict[int, int] = {}
         for _, module in model.named_modules(remove_duplicate=False):
             self.uses[id(module)] = self.uses.get(id(module), 0) + 1
 
     def _walk(self, path: str):
-        parent, module, prefix = None, self.model, []
+        parent, module, name = None, self.model, None
         for part in path.split("."):
-            name = self.registered.get(".".join(prefix), {}).get(part, part)
             children = getattr(module, "_modules", {})
+            name = module_name(part)
             if name not in children:
                 name = part if part in children else None
             if name is None:
                 return None, None, None
             parent, module = module, children[name]
-            prefix.append(part)
         return parent, name, module
 
     def get(self, path: str):

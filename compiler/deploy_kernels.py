@@ -35,7 +35,10 @@ def winograd_available() -> bool:
     """NNPACK is built in and initialised, on an x86 CPU with AVX2 or AVX-512 (the thresholds above
     were measured on one; NNPACK's ARM kernels are not measured, so ARM keeps oneDNN's)."""
     # torch._nnpack_available() also initialises NNPACK: its convolution fails before that call.
-    return torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") and torch._nnpack_available()
+    # Both are private torch functions: a torch without them keeps oneDNN's convolutions.
+    available = getattr(torch, "_nnpack_available", None)
+    return (torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
+            and hasattr(torch, "_nnpack_spatial_convolution") and available is not None and available())
 
 
 def _fast_path(x) -> bool:
@@ -51,10 +54,11 @@ class PackedConv2d(torch.nn.Conv2d):
     """nn.Conv2d for float32 CPU inference. By default it runs oneDNN's convolution on a weight
     reordered once into oneDNN's blocked layout (for the last input shape seen), where nn.Conv2d
     reorders it on every call; its output is NHWC whatever the input's layout. With `winograd =
-    True` (set by the deploy build for the convs that `winograd_fits`) it runs NNPACK's Winograd
-    convolution instead, one image at a time (NNPACK's single-image path was 1.6x faster than its
-    batched one here), on NCHW activations (others are converted), with an NCHW output. Winograd's
-    results differ from the direct convolution's by about 1e-5 relative per layer.
+    True` (set by the deploy build for the convs that `winograd_fits`) it runs NNPACK's
+    convolution instead, one image at a time: for a 3x3 stride-1 kernel NNPACK's single-image path
+    is Winograd F(6x6, 3x3) (its batched path is FFT, 1.6x slower here). It reads NCHW (other
+    layouts are converted) and writes NCHW. Winograd's results differ from the direct
+    convolution's by about 1e-5 relative per layer.
 
     The module's parameters stay the dense nn.Conv2d ones (state_dict, `.to()`, export unchanged);
     the packed copy is a cache, rebuilt when the input shape or the weight changes and never

@@ -2,9 +2,10 @@
 
 Layer paths become module attribute names (state_dict keys); block and network names become class
 names; labels and parameter names become local variables. A name is used as is when it is safe,
-and mangled (a trailing `_`, repeated until unique) when it is not: a Python keyword, a name the
-generated file itself uses (`self`, `torch`, `nn`, `F`...), or an attribute nn.Module already has
-(`forward`, `training`, `to`...), which torch refuses as a submodule name.
+and mangled (a trailing `_`, repeated until unique) when it is not: a Python keyword, or a name the
+generated file itself uses (`self`, `torch`, `nn`, `F`...). Module names are mangled by
+`module_name` alone: an attribute nn.Module already has (`forward`, `training`, `to`...), which
+torch refuses as a submodule name, gets a trailing `_`, one-to-one.
 """
 from __future__ import annotations
 
@@ -62,31 +63,30 @@ def _unique(name: str, bad, taken) -> str:
     return name
 
 
-def module_names(parts: list[str]) -> dict[str, str]:
-    """Registered child names for sibling path components: the component itself unless torch
-    forbids it (an nn.Module attribute), then mangled with trailing underscores."""
-    result: dict[str, str] = {}
-    taken = set(parts)
-    for part in parts:
-        if part in MODULE_ATTRS or (part.startswith("__") and part.endswith("__")):
-            base = part.strip("_") + "_" if part.startswith("__") else part + "_"
-            name = _unique(base, MODULE_ATTRS, taken | set(result.values()))
-            result[part] = name
-        else:
-            result[part] = part
-    return result
+def module_name(part: str) -> str:
+    """The child name a path component registers: the component itself, unless torch forbids it
+    (an nn.Module attribute or a dunder) or it is such a name followed by `_`s; those get one more
+    trailing `_` (`to` -> `to_`, `to_` -> `to__`). The mapping is one-to-one, so siblings never
+    share a registered name, and it needs no context: every writer of generated code and every
+    reader of a module's paths computes the same name from the component alone."""
+    stem = part
+    while True:
+        if stem in MODULE_ATTRS or (len(stem) > 4 and stem.startswith("__") and stem.endswith("__")):
+            return part + "_"
+        if not stem.endswith("_"):
+            return part
+        stem = stem[:-1]
 
 
 def attribute_paths(graph, nodes: list[str]) -> list[str]:
-    """The registered module paths of layers: each path component mangled as `module_names`
-    mangles it among its siblings in the module tree."""
+    """The registered module paths of layers: each path component mangled by
+    `module_name`."""
     tree = graph.graph["tree"]
     registered: dict[str, str] = {"": ""}  # tree path -> registered path
     for scope in [tree.root, *(e for e in tree.walk() if isinstance(e, Scope))]:
         children = [e for e in scope.children if e.path != scope.path]  # not a labelled merge's own layer
-        mangled = module_names(sorted(e.part for e in children))
         for entry in children:
-            name = mangled[entry.part]
+            name = module_name(entry.part)
             registered[entry.path] = f"{registered[scope.path]}.{name}" if scope.path else name
     return [registered[node] for node in nodes]
 

@@ -60,7 +60,7 @@ class ControlFlow:
             raise CannotExpress(v.deps)
         if not is_chain(body, self.gen.blocks):
             raise CannotExpress(v.deps)
-        name = names.module_names([label])[label]
+        name = names.module_name(label)
         access = self.member_access(ctx, name)
         saved_blind = self.blind
         if v.value is not True:

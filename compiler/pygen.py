@@ -218,7 +218,7 @@ class Walk(ControlFlow):
     # -- groups ----------------------------------------------------------------------------------
     def group(self, body, label, flow, inner, frame, ctx, span):
         """A labelled group: an nn.Sequential when it is a chain, else its own container."""
-        name = names.module_names([label])[label]
+        name = names.module_name(label)
         if is_chain(body, self.gen.blocks):
             access = self.member_access(ctx, name)
             start = len(self.init)
@@ -326,7 +326,7 @@ class Walk(ControlFlow):
         if path is None:
             raise CannotExpress(self.blind or {"?"})
         part = label if label else path.rsplit(".", 1)[-1]
-        name = names.module_names([part])[part]
+        name = names.module_name(part)
         access = self.member_access(ctx, name)
         if apply:  # a bare parameter (layer scale): `self.gamma * x`
             self.add_member(ctx, name, ctor, call.span)
@@ -508,7 +508,7 @@ class Walk(ControlFlow):
         if path is None:
             raise CannotExpress(self.blind or {"?"})
         part = label if label else path.rsplit(".", 1)[-1]
-        name = names.module_names([part])[part]
+        name = names.module_name(part)
         access = self.member_access(ctx, name)
         self.add_member(ctx, name, ctor, call.span)
         outs = [self.value() for _ in range(1 + len(result.sides))]
@@ -542,7 +542,7 @@ class Walk(ControlFlow):
             raise CannotExpress(self.blind or {"?"})
         outs, branch_ctx, start = [], ctx, len(self.init)
         if label and naming.prefix is not None:  # the branches' layers are children of the merge's label
-            branch_ctx = self.container(ctx, names.module_names([label])[label], merge.branches, merge.span)
+            branch_ctx = self.container(ctx, names.module_name(label), merge.branches, merge.span)
         for branch in merge.branches:
             outs.append(self.item(branch.item, branch.label, flow, inner, frame, branch_ctx))
         if branch_ctx is not ctx:
@@ -610,10 +610,10 @@ class Registered:
 def _registered(label):
     """The child name a label registers (torch's own attribute names get a trailing `_`)."""
     if isinstance(label, CodeLabel):
-        if names.module_names([str(label)])[str(label)] != str(label):
+        if names.module_name(str(label)) != str(label):
             raise CannotExpress({"?"})
         return Registered(label.code)
-    return names.module_names([label])[label]
+    return names.module_name(label)
 
 
 class _Written:

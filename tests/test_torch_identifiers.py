@@ -1,6 +1,6 @@
 """Identifier safety: labels, block and network names that are Python keywords, builtins, names the
 generated file uses, or nn.Module attributes neither break nor inject code; torch-reserved path
-components are mangled with a trailing `_` (dunders lose their underscores first)."""
+components are mangled with a trailing `_`, one-to-one (`to` -> `to_`, `to_` -> `to__`)."""
 import ast
 
 import pytest
@@ -34,8 +34,8 @@ network build(torch = 4) {
 }
 """
 
-RENAMED = {"forward": "forward_", "training": "training_", "to": "to_", "__init__": "init_",
-           "__import__": "import_", "__class__": "class_", "__dict__": "dict_"}
+RENAMED = {"forward": "forward_", "training": "training_", "to": "to_", "__init__": "__init___",
+           "__import__": "__import___", "__class__": "__class___", "__dict__": "__dict___"}
 
 
 def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
@@ -61,6 +61,45 @@ def test_nasty_names_compile_run_and_map_to_predictable_keys(cnn_file):
     assert out.output.shape == (2, 3) and out[1].shape == (2, 2)
     assert model.eval()(x).shape == (2, 3)
     assert sum(p.numel() for p in model.parameters()) == graph.graph["totals"]["trainable_params"]
+
+
+SIBLINGS = """
+block B(c) {
+    to: conv(c, 3x3, pad=1)
+    to_: conv(c, 1x1)
+    __init__: relu
+    __init___: conv(c, 1x1)
+}
+network Siblings {
+    input 3x8x8
+    to: conv(4, 3x3, pad=1)
+    to_: conv(5, 3x3, pad=1)
+    to__: B(6)
+    forward_: conv(2, 1x1)
+    forward: flatten
+    linear(2)
+}
+"""
+
+
+def test_a_mangled_name_never_meets_a_sibling_label():
+    """`to` registers as `to_`, so a sibling labelled `to_` must not: each writer of generated code
+    and each reader of module paths (state_dict keys, initialisation, deploy) names it `to__`."""
+    from cnnc.deploy import deploy_module
+    from cnnc.names import MODULE_ATTRS, module_name
+
+    graph = dsl.build(text=SIBLINGS)
+    model = module_from_graph(graph)
+    keys = set(model.state_dict())
+    assert {"to_.weight", "to__.weight", "to___.to_.weight", "to___.to__.weight", "to___.__init____.weight",
+            "forward__.weight"} <= keys
+    assert sum(p.numel() for p in model.parameters()) == graph.graph["totals"]["trainable_params"]
+    with torch.no_grad():
+        x = torch.randn(2, 3, 8, 8)
+        assert model(x).shape == (2, 2)
+        assert torch.allclose(deploy_module(graph, model)(x), model.eval()(x), rtol=1e-4, atol=1e-5)
+    for name in MODULE_ATTRS:
+        assert module_name(name) not in MODULE_ATTRS and module_name(name + "_") != module_name(name)
 
 
 def test_strange_text_in_paths_and_values_stays_in_comments(tmp_path):
