@@ -23,7 +23,7 @@ class torch_(nn.Module):
     def __init__(self, None_=8):
         super().__init__()
         self.forward_ = forward(3, None_)
-        self.init_ = forward(None_, None_, training=0)
+        self.add_module("__init___", forward(None_, None_, training=0))
         self.state_dict_ = nn.Sequential()
         self.state_dict_.eval_ = nn.ReLU()
         self.state_dict_.cuda_ = nn.Identity()
@@ -33,7 +33,7 @@ class torch_(nn.Module):
 
     def forward(self, x):
         x = self.forward_(x)
-        x = self.init_(x)
+        x = getattr(self, "__init___")(x)
         x = self.state_dict_(x)
         x = self.avgpool(x)
         x = self.flatten(x)
