@@ -22,6 +22,8 @@
    exists in archs/.
 8. Generated code (bench/generated_lines.py): per zoo network, the .cnn lines beside the generated
    module's, and for ResNet-50 and VGG-16 beside torchvision's source.
+9. The deploy build's kernel choices (bench/bench_kernels.py): NNPACK's Winograd against oneDNN
+   per 3x3 conv shape, and the separable max pool against torch's, layer by layer.
 
 `--smoke` runs every figure once at the smallest sizes (CI runs it, so no figure rots unnoticed).
 Timings on a shared machine are noisy: compare the ratios, which are measured side by side.
@@ -337,10 +339,16 @@ def main() -> None:
     from generated_lines import table as line_table
 
     counted = line_table(line_rows())
+    progress("kernels")
+    from bench_kernels import run as kernel_tables
+
+    kernels = kernel_tables(smoke=args.smoke)
     print(table(machine_line + f", {os.getloadavg()[0]:.1f} at end", summary, others, skipped, again, built,
                 scaled, sizes, deployed))
     print("\nGenerated code (bench/generated_lines.py): non-blank, non-comment lines, docstrings excluded:\n")
     print(counted)
+    print("\nThe deploy build's kernel choices (bench/bench_kernels.py), one image:\n")
+    print(kernels)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ torch.compile, tracing) each behaves exactly as the torch module it replaces.
 - `PackedConv2d` (an nn.Conv2d): oneDNN's convolution on a weight reordered once, with a fused
   ReLU; or, for the 3x3 convolutions where it was measured faster, NNPACK's Winograd convolution.
 - `SeparableMaxPool2d` (an nn.MaxPool2d): a max pool over contiguous (NCHW) activations as
-  strided maxima along rows, then columns; torch's NCHW CPU max pool was 4-10x slower here.
+  strided maxima along rows, then columns; torch's NCHW CPU max pool was 5-12x slower here.
 
 The figures behind each choice are in bench/RESULTS.md ("Winograd convolutions").
 """
@@ -16,10 +16,10 @@ import torch
 _ONEDNN = torch.backends.mkldnn.is_available()
 
 # NNPACK's Winograd convolution beat oneDNN's direct one on this project's CPU (an AMD EPYC with
-# AVX-512, 1 thread) for 3x3 stride-1 convs on 28x28 outputs and up (1.3x-2.8x per layer from 64
-# channels) and lost below (0.2x-0.7x at 7x7 and 14x14): bench/RESULTS.md. Under 64 channels it
-# is slower alone (0.8x at 32 channels, 28x28) but keeps the NCHW layout the next Winograd conv
-# reads, where oneDNN's output is NHWC and converting it back costs more than the difference.
+# AVX-512, 1 thread, `python bench/bench_kernels.py`) for 3x3 stride-1 convs on 28x28 outputs and
+# up (1.35x-2.81x per layer from 64 channels, 1.07x-1.35x at 32) and lost below (0.84x-0.98x at 7x7
+# and 14x14). Where a Winograd conv reads a oneDNN conv's output (NHWC), converting it to NCHW costs
+# more than the small channel counts lose, so there is no channel threshold.
 WINOGRAD_MIN_SIDE = 28
 
 
@@ -56,8 +56,9 @@ class PackedConv2d(torch.nn.Conv2d):
     reorders it on every call; its output is NHWC whatever the input's layout. With `winograd =
     True` (set by the deploy build for the convs that `winograd_fits`) it runs NNPACK's
     convolution instead, one image at a time: for a 3x3 stride-1 kernel NNPACK's single-image path
-    is Winograd F(6x6, 3x3) (its batched path is FFT, 1.6x slower here). It reads NCHW (other
-    layouts are converted) and writes NCHW. Winograd's results differ from the direct
+    is Winograd F(6x6, 3x3) (its batched path is FFT, 1.6x slower here). It does so when torch
+    runs on one thread (with more, NNPACK's thread pool competed with OpenMP's and lost). It reads
+    NCHW (other layouts are converted) and writes NCHW. Winograd's results differ from the direct
     convolution's by about 1e-5 relative per layer.
 
     The module's parameters stay the dense nn.Conv2d ones (state_dict, `.to()`, export unchanged);
@@ -79,7 +80,9 @@ class PackedConv2d(torch.nn.Conv2d):
                 and _ONEDNN and torch.backends.mkldnn.enabled)
 
     def _winograd(self, x) -> bool:
-        return self.winograd and winograd_fits(self.kernel_size, self.stride, self.dilation, self.groups,
+        # one torch thread only: with more, NNPACK's own thread pool competed with OpenMP's for the
+        # cores and the Winograd network ran slower than the channels_last one (bench/RESULTS.md)
+        return self.winograd and torch.get_num_threads() == 1 and winograd_fits(self.kernel_size, self.stride, self.dilation, self.groups,
                                                self.padding, x.shape[2] + 2 * self.padding[0] - 2,
                                                x.shape[3] + 2 * self.padding[1] - 2)
 

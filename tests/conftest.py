@@ -42,6 +42,16 @@ def cnn_file(tmp_path):
     return write
 
 
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test (the deploy build's Winograd convolutions run only then)."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def pytest_terminal_summary(terminalreporter):
     from harness import UPDATED, VARIABLE
 

@@ -69,7 +69,7 @@ def _bn_after_producer(graph, model) -> list:
 
 
 @pytest.mark.parametrize("path", ZOO + EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_deploy_equals_training_module_in_eval(path):
+def test_deploy_equals_training_module_in_eval(path, one_thread):  # one thread: Winograd convs run too
     graph = _graph(path)
     model = trained(graph)
     deployed = deploy_module(graph, model.state_dict())

@@ -40,7 +40,7 @@ def test_winograd_fits_3x3_stride_1_on_large_outputs_only():
 
 @needs_winograd
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
-def test_winograd_conv_equals_conv2d_one_image_at_a_time(layout):
+def test_winograd_conv_equals_conv2d_one_image_at_a_time(layout, one_thread):
     torch.manual_seed(0)
     conv = torch.nn.Conv2d(16, 24, 3, padding=1)
     expected_conv = torch.nn.Conv2d(16, 24, 3, padding=1)
@@ -53,10 +53,14 @@ def test_winograd_conv_equals_conv2d_one_image_at_a_time(layout):
     assert got.shape == expected.shape and got.is_contiguous()  # NCHW out, whatever came in
     assert 0 < relative(got, expected) <= 1e-4  # Winograd's rounding, not the direct convolution's
     assert conv._packed is None  # the oneDNN path was not taken
+    torch.set_num_threads(2)  # more threads: oneDNN's path (NNPACK's pool competed with OpenMP's)
+    with torch.no_grad():
+        assert relative(conv(x), expected) <= 1e-5
+    assert conv._packed is not None
 
 
 @needs_winograd
-def test_winograd_conv_falls_back_where_it_does_not_apply():
+def test_winograd_conv_falls_back_where_it_does_not_apply(one_thread):
     torch.manual_seed(0)
     conv = packed(torch.nn.Conv2d(8, 8, 3, padding=1))
     small = torch.randn(2, 8, 12, 12)  # 12x12 output: under WINOGRAD_MIN_SIDE, oneDNN's path
@@ -107,17 +111,41 @@ def test_winograd_share_picks_the_layout():
 
 
 @needs_winograd
-def test_vgg_deploy_runs_winograd_and_separable_pools_at_full_size():
+def test_vgg_deploy_is_nchw_with_winograd_convs_and_separable_pools():
     graph = dsl.build("archs/vgg11.cnn")
-    torch.manual_seed(0)
-    from cnnc.torch_backend import module_from_graph
-
-    model = module_from_graph(graph).eval()
-    deployed = deploy_module(graph, model)
+    deployed = deploy_module(graph)
     winograd = [m for m in deployed.modules() if type(m) is PackedConv2d and m.winograd]
-    assert len(winograd) == len(DeployPlan(graph).winograd) == 6
+    assert len(winograd) == len(DeployPlan(graph).winograd) == 6  # the 3x3 convs at 28x28 and up
     assert sum(type(m) is SeparableMaxPool2d for m in deployed.modules()) == 5
     assert not deployed.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+WINOGRAD_ZOO = ["vgg11", "vgg13", "vgg16", "vgg19", "resnet18", "resnet34"]
+
+
+def test_the_zoo_networks_that_stay_nchw():
+    from pathlib import Path
+
+    nchw = sorted(p.stem for p in Path("archs").glob("*.cnn") if DeployPlan(dsl.build(str(p))).winograd_share >= 0.4)
+    assert nchw == sorted(WINOGRAD_ZOO)
+
+
+@needs_winograd
+@pytest.mark.parametrize("name", WINOGRAD_ZOO)
+def test_winograd_deploy_equals_training_module_at_full_size(name, one_thread):
+    from cnnc.torch_backend import module_from_graph
+
+    graph = dsl.build(f"archs/{name}.cnn")
+    torch.manual_seed(0)
+    model = module_from_graph(graph).eval()
+    with torch.no_grad():  # non-trivial BatchNorm statistics, so that folding is not a no-op
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    deployed = deploy_module(graph, model)
+    winograd = [m for m in deployed.modules() if type(m) is PackedConv2d and m.winograd]
+    assert winograd and len(winograd) == len(DeployPlan(graph).winograd)
     inputs = example_inputs(graph, batch=2)
     with torch.no_grad():
         assert relative(deployed(*inputs), model(*inputs)) <= 1e-4
