@@ -1,7 +1,7 @@
 """The deploy build's kernel choices (compiler/deploy_kernels.py), measured layer by layer.
 
     python bench/bench_kernels.py [--batch 1] [--channels 32,64,128,256,512] [--sides 7,14,28,56]
-                                  [--repeats 5] [--threads 1] [--smoke]
+                                  [--repeats 5] [--smoke]
 
 1. A 3x3 stride-1 conv (C -> C channels, padding 1, output side S) as the deploy build runs it with
    `winograd = True` (NNPACK's single-image Winograd convolution, NCHW) against its oneDNN path
@@ -10,7 +10,8 @@
 2. A max pool on NCHW activations: torch's nn.MaxPool2d against `SeparableMaxPool2d` (strided
    maxima along rows, then columns), and torch's kernel on channels_last input for scale.
 
-Each pair runs the same input, taking turns, after a warm-up; medians. `--smoke`: one small shape.
+One torch thread (the deploy build takes the Winograd path only then). Each pair runs the same
+input, taking turns, after a warm-up; medians. `--smoke`: one small shape, once.
 """
 from __future__ import annotations
 
@@ -118,24 +119,27 @@ def main(argv=None) -> None:
     parser.add_argument("--channels", default="32,64,128,256,512")
     parser.add_argument("--sides", default="7,14,28,56")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--smoke", action="store_true", help="one small conv and pool shape, once")
     args = parser.parse_args(argv)
-    print(run(args.batch, args.channels, args.sides, args.repeats, args.threads, args.smoke))
+    print(run(args.batch, args.channels, args.sides, args.repeats, args.smoke))
 
 
-def run(batch=1, channels="32,64,128,256,512", sides="7,14,28,56", repeats=5, threads=None, smoke=False) -> str:
-    """The tables, at `threads` torch threads (None: as the process has them)."""
+def run(batch=1, channels="32,64,128,256,512", sides="7,14,28,56", repeats=5, smoke=False) -> str:
+    """The tables, on one torch thread (the deploy build runs Winograd only then); the process's
+    thread count is restored afterwards."""
     import torch
 
-    if threads:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        pools = [(64, 112, 2, 2, 0), (64, 112, 3, 2, 1), (256, 56, 2, 2, 0), (512, 28, 2, 2, 0)]
+        if smoke:
+            channels, sides, repeats, pools = "16", "28", 1, pools[:1]
+        convs = conv_ratios(batch, [int(c) for c in channels.split(",")], [int(s) for s in sides.split(",")],
+                            repeats)
+        return f"torch {torch.__version__}, 1 thread\n\n" + tables(convs, pool_ratios(batch, repeats, pools), batch)
+    finally:
         torch.set_num_threads(threads)
-    pools = [(64, 112, 2, 2, 0), (64, 112, 3, 2, 1), (256, 56, 2, 2, 0), (512, 28, 2, 2, 0)]
-    if smoke:
-        channels, sides, repeats, pools = "16", "28", 1, pools[:1]
-    convs = conv_ratios(batch, [int(c) for c in channels.split(",")], [int(s) for s in sides.split(",")], repeats)
-    return (f"torch {torch.__version__}, {torch.get_num_threads()} threads\n\n"
-            + tables(convs, pool_ratios(batch, repeats, pools), batch))
 
 
 if __name__ == "__main__":
