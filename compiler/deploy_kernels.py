@@ -17,8 +17,8 @@ _ONEDNN = torch.backends.mkldnn.is_available()
 
 # NNPACK's Winograd convolution beat oneDNN's direct one on this project's CPU (an AMD EPYC with
 # AVX-512, 1 thread, `python bench/bench_kernels.py`) for 3x3 stride-1 convs on 28x28 outputs and
-# up (1.35x-2.81x per layer from 64 channels, 1.07x-1.35x at 32) and lost below (0.84x-0.98x at 7x7
-# and 14x14). Where a Winograd conv reads a oneDNN conv's output (NHWC), converting it to NCHW costs
+# up (1.38x-2.85x per layer from 64 channels, 1.04x-1.44x at 32) and lost below (0.85x-0.98x at 7x7
+# and 14x14: bench/RESULTS.md). Where a Winograd conv reads a oneDNN conv's output (NHWC), converting it to NCHW costs
 # more than the small channel counts lose, so there is no channel threshold.
 WINOGRAD_MIN_SIDE = 28
 
@@ -56,7 +56,7 @@ class PackedConv2d(torch.nn.Conv2d):
     reorders it on every call; its output is NHWC whatever the input's layout. With `winograd =
     True` (set by the deploy build for the convs that `winograd_fits`) it runs NNPACK's
     convolution instead, one image at a time: for a 3x3 stride-1 kernel NNPACK's single-image path
-    is Winograd F(6x6, 3x3) (its batched path is FFT, 1.6x slower here). It does so when torch
+    is Winograd F(6x6, 3x3) (its batched path is FFT, 1.4x-1.9x slower here). It does so when torch
     runs on one thread (with more, NNPACK's thread pool competed with OpenMP's and lost). It reads
     NCHW (other layouts are converted) and writes NCHW. Winograd's results differ from the direct
     convolution's by about 1e-5 relative per layer.
