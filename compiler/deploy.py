@@ -52,7 +52,7 @@ FRESH_FAMILIES = frozenset({"conv", "pool", "norm", "activation", "linear", "mer
 
 # The share of a network's conv MACs in Winograd-fitting convs from which its deploy module stays
 # NCHW to run them: VGG (0.88-0.92) and ResNet-18/34 (0.45/0.41) were faster that way, DenseNet-121
-# (0.37) slower, ResNet-50 (0.17) even (bench/RESULTS.md, "Winograd convolutions").
+# (0.37) slower, ResNet-50 (0.17) even (bench/RESULTS.md, "Round 3 of the deploy build").
 WINOGRAD_SHARE = 0.4
 
 
