@@ -7,9 +7,10 @@ Run by `dsl.build` after elaboration; each check appends `Warning_`s to `graph.g
   division silently drops input rows or columns at the bottom or right border. Layers whose window
   is narrower than their stride (a 1x1 stride-2 shortcut) skip pixels everywhere by design and are
   not reported; neither are `ceil=true` pools, which keep the partial window.
-- `oversized-stride`: a stride longer than the whole padded input (and than 256): only the first
-  window is ever computed, the output is the same for any such stride, and torch's backward pass (the input's
-  gradient) takes time that grows with the stride (a stride of 100,000 on a 32x32 map: over 30 s).
+- `oversized-stride`: a stride longer than the whole padded input (and than 256), `same` padding and
+  ceil-mode pools included: only the first window is ever computed, the output is the same for any
+  such stride, and torch's backward pass (the input's gradient) takes time that grows with the
+  stride (a stride of 100,000 on a 32x32 map: over 30 s).
 - `constant-condition`: an `if` whose condition depends on no parameter, variable or `in.*`
   (`if 1 > 2 { ... }`), so one of its branches can never be taken. The condition is evaluated
   within the build's expression budget (`Limits.max_work`), like every other expression.
@@ -72,14 +73,13 @@ def dropped(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int
 
 
 def _window_args(data):
-    """(kernel, stride, pad, dilation) pairs of a windowed layer, or None if nothing can be dropped."""
+    """(kernel, stride, pad, dilation) pairs of a strided windowed layer (pad may be `same` or
+    `tf_same`), or None for other layers and global windows."""
     args = data.args
     kernel = args.get("kernel")
-    if not OPS[data.op].strided or kernel in (None, "global") or args.get("ceil"):
+    if not OPS[data.op].strided or kernel in (None, "global"):
         return None
     pad = args.get("pad", (0, 0))
-    if pad in ("same", "tf_same"):
-        return None
     pad = (0, 0) if pad == "valid" else pad
     return kernel, args.get("stride") or kernel, pad, args.get("dilation", (1, 1))
 
@@ -99,6 +99,8 @@ def _windowed_layers(graph):
 def lossy_strides(graph) -> list[Warning_]:
     sites: dict = {}  # one warning per source site: a block used 16 times warns once
     for node, data, shape, (kernel, stride, pad, dilation) in _windowed_layers(graph):
+        if isinstance(pad, str) or data.args.get("ceil"):
+            continue  # `same` padding and ceil-mode pools keep the partial window
         lost = tuple(dropped(shape[1 + i], kernel[i], stride[i], pad[i], dilation[i]) for i in range(2))
         if any(lost):
             key = (data.span.path, data.span, lost, tuple(shape))
@@ -113,8 +115,11 @@ OVERSIZED_STRIDE = 256
 
 def oversized_strides(graph) -> list[Warning_]:
     sites: dict = {}
-    for node, data, shape, (_, stride, pad, _) in _windowed_layers(graph):
-        extents = [shape[1 + i] + 2 * pad[i] for i in range(2)]
+    for node, data, shape, (kernel, stride, pad, dilation) in _windowed_layers(graph):
+        if isinstance(pad, str):  # `same` / `tf_same`: at most the window's reach - 1 in all
+            extents = [shape[1 + i] + dilation[i] * (kernel[i] - 1) for i in range(2)]
+        else:
+            extents = [shape[1 + i] + 2 * pad[i] for i in range(2)]
         if any(stride[i] > max(extents[i], OVERSIZED_STRIDE) for i in range(2)):
             sites.setdefault((data.span.path, data.span, tuple(stride), tuple(extents)), []).append(node)
     warnings = []

@@ -160,6 +160,21 @@ def test_side_heads_are_used():
     assert codes(net("    output aux { flatten; linear(10) }\n    relu")) == []
 
 
+@pytest.mark.parametrize("layer, extents", [
+    ("c: conv(4, 3x3, stride=300, pad=tf_same)", "10x10"),  # at most the window's reach - 1 of padding
+    ("c: maxpool(3x3, stride=300, ceil=true)", "8x8"),
+    ("c: maxpool(3x3, stride=300, pad=1, ceil=true)", "10x10"),
+])
+def test_oversized_stride_covers_same_padding_and_ceil_mode(layer, extents, tmp_path):
+    [warning] = warnings_of(net("    " + layer, shape="3x8x8"))
+    assert warning.code == "oversized-stride" and f"the padded {extents} input" in warning.message
+    from cnnc.fuzz_exec import execute
+
+    path = tmp_path / "s.cnn"
+    path.write_text(net("    " + layer.replace("300", "16777217") + "; relu", shape="3x8x8"))
+    assert execute(str(path)).startswith("skipped (stride past the input")
+
+
 def test_oversized_stride_warns_and_the_fuzzer_does_not_run_its_slow_backward(tmp_path):
     """torch's conv backward takes time in proportion to the stride (16,777,217 hung a fuzz run)."""
     [warning] = warnings_of(net("    c: conv(4, 3x3, stride=300, pad=1)", shape="3x8x8"))
