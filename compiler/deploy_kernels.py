@@ -11,6 +11,8 @@ The figures behind each choice are in bench/RESULTS.md ("Winograd convolutions")
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 _ONEDNN = torch.backends.mkldnn.is_available()
@@ -31,6 +33,7 @@ def winograd_fits(kernel, stride, dilation, groups, padding, height, width) -> b
             and min(height, width) >= WINOGRAD_MIN_SIDE)
 
 
+@functools.cache
 def winograd_available() -> bool:
     """NNPACK is built in and initialised, on an x86 CPU with AVX2 or AVX-512 (the thresholds above
     were measured on one; NNPACK's ARM kernels are not measured, so ARM keeps oneDNN's)."""
@@ -80,11 +83,13 @@ class PackedConv2d(torch.nn.Conv2d):
                 and _ONEDNN and torch.backends.mkldnn.enabled)
 
     def _winograd(self, x) -> bool:
-        # one torch thread only: with more, NNPACK's own thread pool competed with OpenMP's for the
-        # cores and the Winograd network ran slower than the channels_last one (bench/RESULTS.md)
-        return self.winograd and torch.get_num_threads() == 1 and winograd_fits(self.kernel_size, self.stride, self.dilation, self.groups,
-                                               self.padding, x.shape[2] + 2 * self.padding[0] - 2,
-                                               x.shape[3] + 2 * self.padding[1] - 2)
+        # One torch thread only: with more, NNPACK's own thread pool competed with OpenMP's for the
+        # cores and the Winograd network ran slower than the channels_last one (bench/RESULTS.md).
+        # winograd_available() also initialises NNPACK in a process that unpickled this module.
+        height, width = (x.shape[2 + i] + 2 * self.padding[i] - 2 for i in range(2))
+        return (self.winograd and x.shape[0] > 0 and torch.get_num_threads() == 1 and winograd_available()
+                and winograd_fits(self.kernel_size, self.stride, self.dilation, self.groups, self.padding,
+                                  height, width))
 
     def forward(self, x):
         if not self._packs(x):

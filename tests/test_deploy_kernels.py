@@ -150,3 +150,36 @@ def test_winograd_deploy_equals_training_module_at_full_size(name, one_thread):
     with torch.no_grad():
         assert relative(deployed(*inputs), model(*inputs)) <= 1e-4
     assert all(m._packed is None for m in winograd)  # each ran as Winograd, not oneDNN
+
+
+@needs_winograd
+def test_a_winograd_conv_in_a_fresh_process_initialises_nnpack_itself():
+    """An unpickled deploy module calls its Winograd convs before anything asked whether NNPACK is
+    available (which is what initialises it); an uninitialised NNPACK fails every convolution."""
+    import subprocess
+    import sys
+
+    script = """
+import torch
+from cnnc.deploy_kernels import PackedConv2d
+torch.set_num_threads(1)
+conv = torch.nn.Conv2d(8, 8, 3, padding=1)
+PackedConv2d.adopt(conv)
+conv.winograd = True
+conv.eval().requires_grad_(False)
+x = torch.randn(2, 8, 32, 32)
+with torch.no_grad():
+    y = conv(x)
+    expected = torch.nn.functional.conv2d(x, conv.weight, conv.bias, padding=1)
+assert conv._packed is None and ((y - expected).abs().max() / expected.abs().max()).item() <= 1e-4
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@needs_winograd
+def test_an_empty_batch_runs(one_thread):
+    conv = packed(torch.nn.Conv2d(8, 8, 3, padding=1))
+    with torch.no_grad():
+        assert conv(torch.randn(0, 8, 32, 32)).shape == (0, 8, 32, 32)
