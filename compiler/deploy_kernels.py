@@ -7,7 +7,7 @@ torch.compile, tracing) each behaves exactly as the torch module it replaces.
 - `SeparableMaxPool2d` (an nn.MaxPool2d): a max pool over contiguous (NCHW) activations as
   strided maxima along rows, then columns; torch's NCHW CPU max pool was 5-12x slower here.
 
-The figures behind each choice are in bench/RESULTS.md ("Winograd convolutions").
+The figures behind each choice are in bench/RESULTS.md ("Round 3 of the deploy build").
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ _ONEDNN = torch.backends.mkldnn.is_available()
 # NNPACK's Winograd convolution beat oneDNN's direct one on this project's CPU (an AMD EPYC with
 # AVX-512, 1 thread, `python bench/bench_kernels.py`) for 3x3 stride-1 convs on 28x28 outputs and
 # up (1.38x-2.85x per layer from 64 channels, 1.04x-1.44x at 32) and lost below (0.85x-0.98x at 7x7
-# and 14x14: bench/RESULTS.md). Where a Winograd conv reads a oneDNN conv's output (NHWC), converting it to NCHW costs
-# more than the small channel counts lose, so there is no channel threshold.
+# and 14x14: bench/RESULTS.md). Where a Winograd conv reads a oneDNN conv's output (NHWC),
+# converting it to NCHW costs more than small channel counts lose, so there is no channel threshold.
 WINOGRAD_MIN_SIDE = 28
 
 
