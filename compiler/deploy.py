@@ -19,12 +19,13 @@ no tracing and no example input:
   module that alone reads such a conv (through a folded BatchNorm) runs inside it (oneDNN's fused
   activation). Anywhere else (CUDA, other dtypes, export, torch.compile, tracing) it is nn.Conv2d.
 - The layout: 3x3 stride-1 convs on large activations (`winograd_fits`, from the IR's shapes) run
-  NNPACK's Winograd convolution where the CPU has it (x86), which takes contiguous (NCHW)
-  activations. When such convs hold enough of the network's conv MACs (`WINOGRAD_SHARE`: VGG,
-  ResNet-18/34), the network stays contiguous, those convs use Winograd and its max pools become `SeparableMaxPool2d`s (torch's
-  NCHW max pool is slow on CPU). Otherwise 4-D weights are channels_last when the network has 2-D
-  convs, so convolutions run in that layout end to end (faster or even on CPU for ResNet-50 and
-  MobileNetV2 in bench/RESULTS.md's runs). `compiler/deploy_kernels.py` holds both kernels.
+  NNPACK's Winograd convolution where the CPU has it (x86) and torch runs on one thread; it takes
+  contiguous (NCHW) activations. When such convs hold enough of the network's conv MACs
+  (`WINOGRAD_SHARE`: VGG, ResNet-18/34), the network stays contiguous, those convs use Winograd
+  and its max pools become `SeparableMaxPool2d`s (torch's NCHW max pool is slow on CPU).
+  Otherwise 4-D weights are channels_last when the network has 2-D convs, so convolutions run in
+  that layout end to end (faster or even on CPU for ResNet-50 and MobileNetV2 in
+  bench/RESULTS.md's runs). `compiler/deploy_kernels.py` holds both kernels.
 
 The transformation relies on two stable facts of the PyTorch backend: the module's attribute paths
 are the IR's node paths (its state_dict keys), and the generated `forward` calls the module at a
