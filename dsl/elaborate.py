@@ -22,7 +22,7 @@ from .diagnostics import CnnError, LimitError, NameError_, Note, ShapeError, Spa
 from .expressions import Budget, Env, evaluate
 from .graph import LightGraph
 from .ir import Group, Instance, Node, TreeBuilder
-from .limits import Limits
+from .limits import Limits, Meter
 from .init import apply_inits, declare
 from .loader import Program
 from .ops import OPS, LAYER_OPS, OpProblem
@@ -70,7 +70,8 @@ class _Elaborator:
         self.tree: TreeBuilder | None = None
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
-        self.steps = self.nesting = 0
+        self.meter = Meter(limits)
+        self.nesting = 0
         self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
         self.inits: list = []  # `init` declarations, resolved onto the layers at the end
         self.frozen: list[bool] = []  # `trainable=` of the enclosing block instances that set it
@@ -123,37 +124,13 @@ class _Elaborator:
                 raise LimitError(f"braces, loops and blocks nest more than {self.limits.max_nesting} deep",
                                  seq.span, hint="raise the limit with --limit max_nesting=N (Limits.max_nesting in Python)")
             for stmt in seq.body:
-                self._step(stmt.span)
+                self.meter.step(stmt.span)
                 flow = self.statement(stmt, flow, naming, frame)
         except RecursionError:  # a last resort: the limits above should make this unreachable
             raise LimitError("the program nests too deeply to evaluate", seq.span) from None
         finally:
             self.nesting -= 1
         return flow
-
-    def _step(self, span: Span, cost: int = 1) -> None:
-        self.steps += cost
-        if self.steps > self.limits.max_steps:
-            raise LimitError(f"evaluating the network takes more than {self.limits.max_steps:,} steps "
-                             "(statements, loop iterations and block instances)", span,
-                             hint="raise the limit with --limit max_steps=N (Limits.max_steps in Python)")
-
-    def _forecast(self, sizes: list, before: tuple, remaining: int, span: Span) -> None:
-        """After two iterations of a loop, refuse at once a loop whose rest must exceed the limits."""
-        if len(sizes) >= 2 or remaining <= 0:
-            return
-        sizes.append((len(self.graph) - before[0], self.steps - before[1]))
-        if len(sizes) < 2:
-            return
-        nodes, steps = (min(s[i] for s in sizes) for i in range(2))
-        if len(self.graph) + nodes * remaining > self.limits.max_nodes:
-            raise LimitError(f"this loop makes {nodes:,} layer(s) per iteration, {remaining + 2:,} times: more "
-                             f"than the limit of {self.limits.max_nodes:,} layers", span,
-                             hint="raise the limit with --limit max_nodes=N (Limits.max_nodes in Python)")
-        if self.steps + steps * remaining > self.limits.max_steps:
-            raise LimitError(f"this loop takes {steps:,} steps per iteration, {remaining + 2:,} times: more "
-                             f"than the limit of {self.limits.max_steps:,} steps", span,
-                             hint="raise the limit with --limit max_steps=N (Limits.max_steps in Python)")
 
     def statement(self, stmt, flow, naming: Naming, frame: Frame):
         if isinstance(stmt, ast.Statement):
@@ -327,10 +304,10 @@ class _Elaborator:
             raise LimitError(f"repeat {count:,} exceeds the limit of {self.limits.max_repeat:,}", rep.count.span)
         sizes: list = []
         for done in range(count):
-            before = (len(self.graph), self.steps)
-            self._step(rep.span)
+            before = (len(self.graph), self.meter.steps)
+            self.meter.step(rep.span)
             flow = self.seq(rep.body, flow, naming, frame)
-            self._forecast(sizes, before, count - done - 1, rep.span)
+            self.meter.forecast(sizes, before, len(self.graph), count - done - 1, rep.span)
         return flow
 
     def loop(self, loop: ast.For, flow, naming: Naming, frame: Frame):
@@ -340,11 +317,11 @@ class _Elaborator:
         saved = {n: frame.variables[n] for n in loop.names if n in frame.variables}
         sizes: list = []
         for done, item in enumerate(items):
-            before = (len(self.graph), self.steps)
-            self._step(loop.span)
+            before = (len(self.graph), self.meter.steps)
+            self.meter.step(loop.span)
             frame.variables.update(self._unpack(loop, item))
             flow = self.seq(loop.body, flow, naming, frame)
-            self._forecast(sizes, before, len(items) - done - 1, loop.span)
+            self.meter.forecast(sizes, before, len(self.graph), len(items) - done - 1, loop.span)
         for name in loop.names:
             frame.variables.pop(name, None)
         frame.variables.update(saved)
@@ -398,7 +375,7 @@ class _Elaborator:
                        if recursive else f"blocks nest more than {self.limits.max_depth} deep")
             raise LimitError(message, call.span,
                              hint="make the recursion stop with an `if` on a parameter" if recursive else None)
-        self._step(call.span, cost=6)  # a block instance costs about six statements
+        self.meter.step(call.span, cost=6)  # a block instance costs about six statements
         in_shape = self._shape(flow)
         names = [p.name for p in block.params]
         call, trainable = take_trainable(call, names, frame.variables, in_shape)
@@ -441,13 +418,11 @@ class _Elaborator:
                              notes=(Note("the first one", self.graph.nodes[path]["span"]),),
                              hint="labels must be unique in their block; inside `repeat` or `for`, "
                                   "leave the layer unlabelled so it is numbered")
-        if len(self.graph) >= self.limits.max_nodes:
-            raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", span,
-                             hint="raise the limit with --limit max_nodes=N (Limits.max_nodes in Python)")
+        self.meter.new_layer(len(self.graph), span)
         self._claim_prefixes(path, op, span)
         if shape is None:
             shape = self._infer(path, op, args, inputs, span, call, branch_spans)
-        self._check_size(shape, span)
+        self.meter.layer_size(shape, span)
         node = Node(path, op, args, tuple(inputs), shape, span, tuple(self.scope))
         if self.frozen and self.frozen[-1]:
             node.meta["frozen"] = "block"
@@ -469,16 +444,6 @@ class _Elaborator:
             # layers are named by their path (`conv5`, `features.28`); merges by their op alone
             who = op if OPS[op].merge else f"{op} `{path}`"
             raise ShapeError(f"{who}: {problem.message}", where, hint=hint) from None
-
-    def _check_size(self, shape, span: Span) -> None:
-        if shape[0] > self.limits.max_channels:
-            raise LimitError(f"{shape[0]:,} channels exceed the limit of {self.limits.max_channels:,}", span)
-        numel = 1
-        for n in shape:
-            numel *= n
-        if numel * 4 > self.limits.max_activation_bytes:
-            raise LimitError(f"this layer's output is {numel * 4:,} bytes per sample; the limit is "
-                             f"{self.limits.max_activation_bytes:,}", span)
 
     def _claim_prefixes(self, path: str, op: str, span: Span) -> None:
         """A path is a layer or a group of layers (a module or a container), never both. A merge is

@@ -6,7 +6,8 @@ A `Limits` is passed down the pipeline — load (files, imports) -> parse (token
 never see each other's. Nothing assigns a limit at run time; `--limit NAME=N` builds a `Limits`.
 Each limit, when exceeded, is a located `LimitError` that names it.
 
-The README's limits table is `markdown_table()` (a test keeps them equal).
+The README's limits table is `markdown_table()` (a test keeps them equal). `Meter` holds the
+running counts of one elaboration and checks them against the limits as they grow.
 """
 from __future__ import annotations
 
@@ -88,3 +89,57 @@ def markdown_table() -> str:
         shown = f.metadata["shown"] or f"{f.default:,}"
         rows.append(f"| {f.metadata['doc']} | {shown} | `{f.name}` |")
     return "\n".join(rows) + "\n"
+
+
+class Meter:
+    """The running counts of one elaboration against its `Limits`: evaluation steps, layers, and
+    each layer's size, checked where they grow; each overrun is a located `LimitError` naming its
+    limit."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.steps = limits, 0
+
+    def step(self, span, cost: int = 1) -> None:
+        self.steps += cost
+        if self.steps > self.limits.max_steps:
+            raise _limit_error(f"evaluating the network takes more than {self.limits.max_steps:,} steps "
+                               "(statements, loop iterations and block instances)", span, "max_steps")
+
+    def new_layer(self, layers: int, span) -> None:
+        """Before adding a layer to a network of `layers` layers."""
+        if layers >= self.limits.max_nodes:
+            raise _limit_error(f"the network has more than {self.limits.max_nodes:,} layers", span, "max_nodes")
+
+    def layer_size(self, shape, span) -> None:
+        if shape[0] > self.limits.max_channels:
+            raise _limit_error(f"{shape[0]:,} channels exceed the limit of {self.limits.max_channels:,}", span)
+        numel = 1
+        for n in shape:
+            numel *= n
+        if numel * 4 > self.limits.max_activation_bytes:
+            raise _limit_error(f"this layer's output is {numel * 4:,} bytes per sample; the limit is "
+                               f"{self.limits.max_activation_bytes:,}", span)
+
+    def forecast(self, sizes: list, before: tuple, layers: int, remaining: int, span) -> None:
+        """After two iterations of a loop, refuse at once a loop whose rest must exceed the limits.
+        `sizes`: the loop's (layers, steps) per iteration so far; `before`: the counts before this
+        iteration; `layers`: the network's layers now; `remaining`: iterations still to come."""
+        if len(sizes) >= 2 or remaining <= 0:
+            return
+        sizes.append((layers - before[0], self.steps - before[1]))
+        if len(sizes) < 2:
+            return
+        nodes, steps = (min(s[i] for s in sizes) for i in range(2))
+        if layers + nodes * remaining > self.limits.max_nodes:
+            raise _limit_error(f"this loop makes {nodes:,} layer(s) per iteration, {remaining + 2:,} times: more "
+                               f"than the limit of {self.limits.max_nodes:,} layers", span, "max_nodes")
+        if self.steps + steps * remaining > self.limits.max_steps:
+            raise _limit_error(f"this loop takes {steps:,} steps per iteration, {remaining + 2:,} times: more "
+                               f"than the limit of {self.limits.max_steps:,} steps", span, "max_steps")
+
+
+def _limit_error(message: str, span, name: str | None = None):
+    from .diagnostics import LimitError
+
+    hint = f"raise the limit with --limit {name}=N (Limits.{name} in Python)" if name else None
+    return LimitError(message, span, hint=hint)
