@@ -22,6 +22,7 @@ from . import names
 from .pycode import show
 from .pyflow import ControlFlow, Ctx, Flow, Frame, Stmt
 from .pyops import FRESH_PRODUCERS, INPLACE_OPS, LAYERS, Code
+from .pyshapes import layer_shape
 from .pystructure import holds_bare_parameter, is_chain
 from .pyvalues import (
     BLIND,
@@ -30,16 +31,12 @@ from .pyvalues import (
     names_in,
     opaque,
     plain,
-    product,
     substitute,
     total,
     translate,
 )
 
 ALL = "*"
-_SPATIAL_ARGS = ("kernel", "stride", "pad", "dilation", "output_pad", "size", "scale", "ceil")
-_KEEP_SPATIAL = {"activation", "norm", "dropout"}
-_KEEP_CHANNELS = {"activation", "norm", "dropout", "pool", "resample"}
 _STATELESS_FAMILIES = {"activation", "dropout", "reshape", "resample"}
 _STATELESS_OPS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "lrn"}
 BUILTINS = {"range": "range", "min": "min", "max": "max", "len": "len", "abs": "abs", "str": "str", "int": "int",
@@ -304,7 +301,7 @@ class Walk(ControlFlow):
                     args[arg_spec.name] = v
             else:
                 args[arg_spec.name] = node["args"][arg_spec.name] if node else default(arg_spec)
-        out_shape = self.out_shape(call.name, args, [flow.shape], node)
+        out_shape = layer_shape(call.name, args, [flow.shape], node, self.blind)
         stateless = self.stateless(call.name, node)
         ctor = ("layer", call.name, args, [flow.shape], out_shape)
         apply = self.layer_of(ctor).apply
@@ -372,71 +369,6 @@ class Walk(ControlFlow):
             codes.pop()
         text = ", ".join(c if k is None else f"{k}={c}" for k, c, skip in codes if k is None or not skip)
         return f"{layer.ctor}({text})"
-
-    def out_shape(self, op, args, ins, node):
-        """The output shape as V items: values from the IR, code where it follows from the inputs."""
-        shape = ins[0]
-        concrete = node["shape"] if node is not None else None
-        spec = OPS[op]
-        if all(s.const for s in shape) and all(not isinstance(a, V) for a in args.values()):
-            if concrete is None:
-                try:
-                    concrete = spec.shape({k: v for k, v in args.items()},
-                                          [with_axes(tuple(s.value for s in shape), axes_of(shape))])
-                except Exception:
-                    return tuple(V(BLIND, None, self.blind or {"?"}) for _ in shape)
-            return with_axes(tuple(V(n) for n in concrete), axes_of(concrete))
-        sources = [a for a in args.values() if isinstance(a, V)]
-        if op == "flatten":
-            out = (product(list(shape)),)
-        elif op == "permute" and not isinstance(args["dims"], V):  # torch's dims, batch first
-            out = tuple(shape[d - 1] for d in args["dims"][1:])
-        elif op == "linear" and len(shape) > 1 and axes_of(shape).endswith("C"):  # a channels-last tensor
-            c = args["out"] if isinstance(args["out"], V) else V(args["out"])
-            out = (*shape[:-1], c)
-        elif "out" in args and op in ("conv", "deconv", "linear"):
-            c = args["out"] if isinstance(args["out"], V) else V(args["out"])
-            out = (c, *self.spatial(op, args, shape, sources, concrete))
-        elif op == "rbf":
-            c = args["units"] if isinstance(args["units"], V) else V(args["units"])
-            out = (c,)
-        elif op == "chunk" and not isinstance(args["parts"], V):
-            out = (_divided(shape[0], args["parts"]), *shape[1:])
-        elif spec.family in _KEEP_CHANNELS or op in ("identity", "channel_shuffle"):
-            out = (shape[0], *self.spatial(op, args, shape, sources, concrete))
-        else:  # no rule here: the analysis's value in this instance, code nowhere
-            out = (opaque(BLIND, *shape, *sources, V(0, None, self.blind or {"?"})),
-                   *self.spatial(op, args, shape, sources, concrete))
-        if concrete is not None:  # check the code against the analysis; keep only what agrees
-            out = tuple(o if o.value == n or o.value is BLIND and o.code is None else opaque(n, *shape, *sources)
-                        for o, n in zip(out, concrete))
-            out = with_axes(tuple(V(n, o.code, o.deps) if not o.const else V(n) for o, n in zip(out, concrete)),
-                            axes_of(concrete))
-        return out
-
-    def spatial(self, op, args, shape, sources, concrete=None):
-        rest = list(shape[1:])
-        if not rest:
-            return []
-        sources = [args[k] for k in _SPATIAL_ARGS if isinstance(args.get(k), V)]
-        if not sources and all(s.const for s in rest) and concrete is not None and len(concrete) == len(shape):
-            return [V(n) for n in concrete[1:]]
-        family = OPS[op].family
-        keeps = family in _KEEP_SPATIAL or op == "identity"
-        if op in ("conv", "maxpool", "avgpool") and not any(isinstance(args.get(k), V) for k in
-                                                             ("kernel", "stride", "pad", "dilation")):
-            k, s = args["kernel"], args.get("stride") or args["kernel"]
-            d, p = args.get("dilation", (1, 1)), args.get("pad", (0, 0))
-            if k != "global" and s == (1, 1) and (p == "same" or (d == (1, 1) and isinstance(p, tuple) and all(
-                    2 * p[i] == k[i] - 1 for i in range(2)))):
-                keeps = True
-            if k == "global":
-                return [V(1), V(1)]
-        if op in ("adaptive_avgpool", "adaptive_maxpool") and not isinstance(args["size"], V):
-            return [V(args["size"][0]), V(args["size"][1])]
-        if keeps:
-            return rest
-        return [opaque(BLIND, *shape, *sources) for _ in rest]
 
     # -- block instances ---------------------------------------------------------------------------
     def instance(self, call, label, flow, naming, frame, ctx):
@@ -572,15 +504,6 @@ class Walk(ControlFlow):
         return Flow(value, shape, merge.op)
 
     # -- control flow ------------------------------------------------------------------------------
-def _divided(c: V, parts: int) -> V:
-    """A chunk's channels: `in_channels // 2`."""
-    if c.const:
-        return V(c.value // parts)
-    if c.code is None:
-        return opaque(BLIND if c.value is BLIND else c.value // parts, c)
-    return V(BLIND if c.value is BLIND else c.value // parts, ("b", "//", c.code, ("l", parts)), c.deps)
-
-
 class CodeLabel(str):
     """A label computed from the class's arguments: its value in this instance (the path), and the
     code that registers the module under it."""
