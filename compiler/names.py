@@ -13,7 +13,6 @@ import keyword
 import re
 
 from cnnc.dsl.diagnostics import CnnError
-from cnnc.dsl.ir import Scope
 
 # Attributes of nn.Module, nn.Sequential and nn.ModuleDict (torch 2.x), dunders excluded: a child
 # module cannot be registered under these names. A test checks this set against the installed torch.
@@ -78,17 +77,9 @@ def module_name(part: str) -> str:
         stem = stem[:-1]
 
 
-def attribute_paths(graph, nodes: list[str]) -> list[str]:
-    """The registered module paths of layers: each path component mangled by
-    `module_name`."""
-    tree = graph.graph["tree"]
-    registered: dict[str, str] = {"": ""}  # tree path -> registered path
-    for scope in [tree.root, *(e for e in tree.walk() if isinstance(e, Scope))]:
-        children = [e for e in scope.children if e.path != scope.path]  # not a labelled merge's own layer
-        for entry in children:
-            name = module_name(entry.part)
-            registered[entry.path] = f"{registered[scope.path]}.{name}" if scope.path else name
-    return [registered[node] for node in nodes]
+def attribute_paths(nodes: list[str]) -> list[str]:
+    """The registered module paths of layers: each path component mangled by `module_name`."""
+    return [".".join(module_name(part) for part in node.split(".")) for node in nodes]
 
 
 def local(name: str, taken=()) -> str:

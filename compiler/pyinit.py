@@ -71,7 +71,7 @@ def init_lines(graph) -> list[str]:
             common = Counter(p.text() for p in picks).most_common(1)[0][0]
             init = next(p for p in picks if p.text() == common)
             rules[(klass, param)] = init
-            lines_ = _with_exceptions(graph, having, picks, init, param, handled)
+            lines_ = _with_exceptions(having, picks, init, param, handled)
             optional = len(having) < len(nodes)
             body += [f"if m.{param} is not None:", *(INDENT + line for line in lines_)] if optional else lines_
         if body:
@@ -96,19 +96,19 @@ def init_lines(graph) -> list[str]:
             if (node, param) not in handled and (rule is None or rule.text() != init.text()):
                 explicit.append((node, param, init))
     if explicit:
-        paths = names.attribute_paths(graph, [node for node, _, _ in explicit])
+        paths = names.attribute_paths([node for node, _, _ in explicit])
         for (node, param, init), path in zip(explicit, paths):
             lines.append(call(init, f"{_module(path)}.{param}"))
     return ["# initialisation declared with `init` (torch's default elsewhere)", *lines]
 
 
-def _with_exceptions(graph, having, picks, init, param, handled) -> list[str]:
+def _with_exceptions(having, picks, init, param, handled) -> list[str]:
     """The loop's line for one parameter; layers with another rule get an `m is ...` branch first, so
     each parameter is drawn once, in module order, as torchvision's SqueezeNet and Inception do."""
     others = [(node, pick) for node, pick in zip(having, picks) if pick.text() != init.text()]
     if not others:
         return [call(init, f"m.{param}")]
-    paths = names.attribute_paths(graph, [node for node, _ in others])
+    paths = names.attribute_paths([node for node, _ in others])
     lines = []
     for (node, pick), path in zip(others, paths):
         lines += [f"{'if' if not lines else 'elif'} m is {_module(path)}:", INDENT + call(pick, f"m.{param}")]

@@ -290,7 +290,7 @@ class _File(ForwardPrinter):
         frozen = [node for node, data in self.g.nodes(data=True) if data.get("frozen") and data["params"]]
         if not frozen:
             return []
-        paths = ", ".join(literal(path) for path in names.attribute_paths(self.g, frozen))
+        paths = ", ".join(literal(path) for path in names.attribute_paths(frozen))
         lines = format_line(f"for path in ({paths},):  # trainable=false", 2)
         return lines + [INDENT * 3 + "self.get_submodule(path).requires_grad_(False)"]
 

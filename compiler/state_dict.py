@@ -83,7 +83,7 @@ class UnknownState(Exception):
 def entries(graph) -> dict:
     """{layer path: [(state_dict key, shape), ...]} for every layer that holds state, in graph order."""
     nodes = list(graph.nodes)
-    modules = dict(zip(nodes, attribute_paths(graph, nodes)))
+    modules = dict(zip(nodes, attribute_paths(nodes)))
     out = {}
     for node, data in graph.nodes(data=True):
         rule = STATE.get(data["op"])
