@@ -38,8 +38,8 @@ import torch
 
 from cnnc.dsl.diagnostics import CnnError
 
-from .names import module_name
 from .deploy_kernels import PackedConv2d, SeparableMaxPool2d, winograd_available, winograd_fits
+from .names import module_name
 
 # Ops whose output a batchnorm can be folded into (their weight's output axis is known).
 FOLDABLE = frozenset({"conv", "deconv", "linear"})
@@ -102,9 +102,9 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
         elif type(module) is torch.nn.MaxPool2d and not channels_last:
             SeparableMaxPool2d.adopt(module)
     if not channels_last and winograd_available():
-        for node in plan.winograd:
-            if type(modules.get(node)) is PackedConv2d:
-                modules.get(node).winograd = True
+        for conv in map(modules.get, plan.winograd):
+            if type(conv) is PackedConv2d:
+                conv.winograd = True
     for relu, conv in plan.fused:
         conv_module, relu_module = modules.get(conv), modules.get(relu)
         if (type(conv_module) is PackedConv2d and type(relu_module) is torch.nn.ReLU
@@ -119,8 +119,9 @@ def deploy_module(graph, weights=None, channels_last: bool | None = None):
 def prefers_channels_last(graph, plan=None) -> bool:
     """Whether the deploy module runs in channels_last: the network has a 2-D conv (4-D weights and
     activations), and not `WINOGRAD_SHARE` of its conv MACs in convs that run NNPACK's Winograd
-    convolution on this CPU (NCHW only). With prepacked convs, channels_last was as fast or faster on CPU than
-    the contiguous layout for every network measured without Winograd (bench/RESULTS.md)."""
+    convolution on this CPU (NCHW only). With prepacked convs, channels_last was as fast or faster
+    on CPU than the contiguous layout for every network measured without Winograd
+    (bench/RESULTS.md)."""
     plan = plan or DeployPlan(graph)
     if plan.winograd_share >= WINOGRAD_SHARE and winograd_available():
         return False

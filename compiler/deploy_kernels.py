@@ -120,32 +120,26 @@ class PackedConv2d(torch.nn.Conv2d):
 class SeparableMaxPool2d(torch.nn.MaxPool2d):
     """nn.MaxPool2d whose float32 CPU inference on a contiguous (NCHW) input, without dilation,
     ceil mode or indices, takes strided maxima along rows and then along columns (padding is -inf):
-    2(k-1) element-wise passes (a 1x1 window keeps torch's kernel: its result would be a view of the
-    input), bit-identical to torch's max pool (NaN included), which is slow in
-    that layout (channels_last inputs keep torch's kernel, which is fast there)."""
+    2(k-1) element-wise passes, bit-identical to torch's max pool (NaN included), which is slow in
+    that layout. Channels_last inputs keep torch's kernel, which is fast there, and so does a 1x1
+    window (its result would be a view of the input)."""
 
     @classmethod
     def adopt(cls, pool) -> None:
         """Make the nn.MaxPool2d `pool` a SeparableMaxPool2d in place."""
         pool.__class__ = cls
 
-    def _separable(self, x) -> bool:
-        pairs = [self._pair(v) for v in (self.kernel_size, self.stride, self.padding, self.dilation)]
-        (kh, kw), (sh, sw), padding, dilation = pairs
-        return (_fast_path(x) and x.is_contiguous() and dilation == (1, 1)
-                and not self.ceil_mode and not self.return_indices
-                and kh * kw > 1 and x.shape[2] + 2 * padding[0] >= kh and x.shape[3] + 2 * padding[1] >= kw
-                and sh > 0 and sw > 0)
-
     @staticmethod
     def _pair(value) -> tuple:
         return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
     def forward(self, x):
-        if not self._separable(x):
+        (kh, kw), (sh, sw), (ph, pw), dilation = (
+            self._pair(v) for v in (self.kernel_size, self.stride, self.padding, self.dilation))
+        if not (_fast_path(x) and x.is_contiguous() and dilation == (1, 1) and not self.ceil_mode
+                and not self.return_indices and kh * kw > 1 and sh > 0 and sw > 0
+                and x.shape[2] + 2 * ph >= kh and x.shape[3] + 2 * pw >= kw):
             return super().forward(x)
-        (kh, kw), (sh, sw) = self._pair(self.kernel_size), self._pair(self.stride)
-        ph, pw = self._pair(self.padding)
         if ph or pw:
             x = torch.nn.functional.pad(x, (pw, pw, ph, ph), value=float("-inf"))
         rows_end = sh * ((x.shape[2] - kh) // sh) + 1
