@@ -71,7 +71,6 @@ class _Elaborator:
         self.warnings: list[Warning_] = []
         self.outputs: dict[str, str] = {}
         self.meter = Meter(limits)
-        self.nesting = 0
         self.groups: dict[str, Span] = {}  # paths that are groups of layers -> first use
         self.inits: list = []  # `init` declarations, resolved onto the layers at the end
         self.frozen: list[bool] = []  # `trainable=` of the enclosing block instances that set it
@@ -118,18 +117,15 @@ class _Elaborator:
 
     # -- statements ----------------------------------------------------------------------
     def seq(self, seq: ast.Seq, flow, naming: Naming, frame: Frame):
-        self.nesting += 1
+        self.meter.enter(seq.span)
         try:
-            if self.nesting > self.limits.max_nesting:
-                raise LimitError(f"braces, loops and blocks nest more than {self.limits.max_nesting} deep",
-                                 seq.span, hint="raise the limit with --limit max_nesting=N (Limits.max_nesting in Python)")
             for stmt in seq.body:
                 self.meter.step(stmt.span)
                 flow = self.statement(stmt, flow, naming, frame)
         except RecursionError:  # a last resort: the limits above should make this unreachable
             raise LimitError("the program nests too deeply to evaluate", seq.span) from None
         finally:
-            self.nesting -= 1
+            self.meter.leave()
         return flow
 
     def statement(self, stmt, flow, naming: Naming, frame: Frame):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from .diagnostics import LimitError, closest
+
 
 def _limit(default: int, doc: str, shown: str | None = None):
     return field(default=default, metadata={"doc": doc, "shown": shown})
@@ -69,8 +71,6 @@ def parse_limit(text: str) -> tuple[str, int]:
         raise ValueError(f"--limit expects NAME=N with N a positive whole number (digits, `_` between "
                          f"them), got {text!r}")
     if name not in names():
-        from .diagnostics import closest
-
         suggestion = closest(name, names())
         raise ValueError(f"unknown limit {name!r}" + (f" (did you mean {suggestion!r}?)" if suggestion else "")
                          + "; the limits are: " + ", ".join(names()))
@@ -92,12 +92,22 @@ def markdown_table() -> str:
 
 
 class Meter:
-    """The running counts of one elaboration against its `Limits`: evaluation steps, layers, and
-    each layer's size, checked where they grow; each overrun is a located `LimitError` naming its
-    limit."""
+    """The running counts of one elaboration against its `Limits`: evaluation steps, nesting,
+    layers, and each layer's size, checked where they grow; each overrun is a located `LimitError`
+    naming its limit."""
 
     def __init__(self, limits: Limits):
-        self.limits, self.steps = limits, 0
+        self.limits, self.steps, self.nesting = limits, 0, 0
+
+    def enter(self, span) -> None:
+        """Into a body (braces, a loop's or a block's); `leave` when it ends, however it ends."""
+        self.nesting += 1
+        if self.nesting > self.limits.max_nesting:
+            raise _limit_error(f"braces, loops and blocks nest more than {self.limits.max_nesting} deep", span,
+                               "max_nesting")
+
+    def leave(self) -> None:
+        self.nesting -= 1
 
     def step(self, span, cost: int = 1) -> None:
         self.steps += cost
@@ -138,8 +148,6 @@ class Meter:
                                f"than the limit of {self.limits.max_steps:,} steps", span, "max_steps")
 
 
-def _limit_error(message: str, span, name: str | None = None):
-    from .diagnostics import LimitError
-
+def _limit_error(message: str, span, name: str | None = None) -> LimitError:
     hint = f"raise the limit with --limit {name}=N (Limits.{name} in Python)" if name else None
     return LimitError(message, span, hint=hint)
