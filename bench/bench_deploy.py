@@ -96,6 +96,19 @@ def build(name: str, variants, size: int = 224) -> tuple[str, dict]:
     return label, models
 
 
+def interleaved_medians(calls: dict, repeats: int) -> dict:
+    """Median seconds of each zero-argument call over `repeats` rounds in which the calls take turns,
+    the order rotating every round."""
+    times = {key: [] for key in calls}
+    order = list(calls)
+    for i in range(repeats):
+        for key in order[i % len(order):] + order[:i % len(order)]:
+            start = time.perf_counter()
+            calls[key]()
+            times[key].append(time.perf_counter() - start)
+    return {key: statistics.median(v) for key, v in times.items()}
+
+
 def freeze(model, x):
     """The frozen, oneDNN-optimised TorchScript module, or None where oneDNN refuses the network
     (e.g. an adaptive pool whose input size is not a multiple of its output size)."""
@@ -134,7 +147,6 @@ def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1],
             torch._inductor.config.freezing = True
             runs["deploy+inductor"] = torch.compile(models["deploy"])
         runs.pop("deploy", None)
-        times = {k: [] for k in runs}
         with torch.no_grad():
             expected = runs["reference"](x)
             difference = {}
@@ -142,14 +154,8 @@ def measure(name: str, batches: list[int], repeats: int, variants=VARIANTS[:-1],
                 out = model(x)
                 model(x)  # second warm-up pass (freeze specialises on the first calls)
                 difference[key] = ((out - expected).abs().max() / expected.abs().max()).item()
-            order = list(runs)
-            for i in range(repeats):
-                turn = order[i % len(order):] + order[:i % len(order)]
-                for key in turn:
-                    start = time.perf_counter()
-                    runs[key](x)
-                    times[key].append(time.perf_counter() - start)
-        median = {k: statistics.median(v) for k, v in times.items()}
+            median = interleaved_medians({key: (lambda model=model: model(x)) for key, model in runs.items()},
+                                         repeats)
         rows.append({"net": name, "batch": batch, "reference": label, "ms": median,
                      "deploy": "fold+CL" if prefers_channels_last(graph) else "fold",
                      "speedup": {k: median["reference"] / v for k, v in median.items()},

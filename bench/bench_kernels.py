@@ -16,9 +16,7 @@ input, taking turns, after a warm-up; medians. `--smoke`: one small shape, once.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,16 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def _median_ms(calls: dict, repeats: int) -> dict:
+    """Median milliseconds of each call, after one warm-up call each (bench_deploy's turn-taking)."""
+    from bench_deploy import interleaved_medians
+
     for call in calls.values():
         call()
-    times = {key: [] for key in calls}
-    order = list(calls)
-    for i in range(repeats):
-        for key in order[i % len(order):] + order[:i % len(order)]:
-            start = time.perf_counter()
-            calls[key]()
-            times[key].append(time.perf_counter() - start)
-    return {key: statistics.median(v) * 1e3 for key, v in times.items()}
+    return {key: seconds * 1e3 for key, seconds in interleaved_medians(calls, repeats).items()}
 
 
 def conv_ratios(batch: int, channels: list[int], sides: list[int], repeats: int) -> list[dict]:
